@@ -1,0 +1,178 @@
+// The contract between core/ and the modules. Modules import types from here
+// (and helpers from core/index.ts), never from express, keyv or @xmpp/*.
+import type { Element } from "@xmpp/xml";
+import type { Logger } from "pino";
+import type { Router } from "express";
+import type { OptionSpec, OptionValues } from "./options.js";
+import type { ModuleEvents } from "./events.js";
+import type { AdminPort } from "./admin.js";
+
+export type { Element, Logger, Router };
+export type { Request as HttpRequest, Response as HttpResponse, NextFunction } from "express";
+
+/** A module: one declared object, checked at load (see docs/modules.md). */
+export interface ModuleDefinition<O extends Record<string, OptionSpec<unknown>> = Record<string, OptionSpec<unknown>>, A = unknown> {
+  name: string;
+  description?: string;
+  dependencies?: readonly string[];
+  /** Options the module reads from the config's top level (Prosody style), typed and defaulted. */
+  options?: O;
+  setup(mod: ModuleContext<OptionValues<O>>): A | Promise<A>;
+}
+
+/** Identity helper so that option types flow into setup(). */
+export function defineModule<O extends Record<string, OptionSpec<unknown>>, A>(def: ModuleDefinition<O, A>): ModuleDefinition<O, A> {
+  return def;
+}
+
+export type Permission = "admin" | "local_user" | "any";
+
+/** A submitted or returned XEP-0004 data form, reduced to what commands need. */
+export interface FormField {
+  var: string;
+  type?: "boolean" | "fixed" | "hidden" | "jid-multi" | "jid-single" | "list-multi" | "list-single" | "text-multi" | "text-private" | "text-single";
+  label?: string;
+  desc?: string;
+  required?: boolean;
+  value?: string | string[];
+  options?: { label?: string; value: string }[];
+}
+
+export interface DataForm {
+  type: "form" | "submit" | "result" | "cancel";
+  title?: string;
+  instructions?: string;
+  fields: FormField[];
+}
+
+export interface AdhocRequest {
+  /** Full JID of the requester. */
+  from: string;
+  /** Bare JID of the requester. */
+  fromBare: string;
+  isAdmin: boolean;
+  action: "execute" | "next" | "prev" | "complete" | "cancel";
+  sessionId: string;
+  /** Values of the submitted form, by var (multi-value fields give arrays). */
+  values: Record<string, string | string[]>;
+  submitted?: DataForm;
+  /** What the previous stage returned as state, if this is a later stage. */
+  state?: unknown;
+}
+
+export interface AdhocNote { type: "info" | "warn" | "error"; text: string }
+
+export interface AdhocResponse {
+  status: "executing" | "completed" | "canceled";
+  form?: DataForm;
+  notes?: AdhocNote[];
+  /** Kept by core for the next stage of the same session. */
+  state?: unknown;
+  /** Allowed actions while executing (default: complete). */
+  actions?: ("next" | "prev" | "complete")[];
+}
+
+/** A XEP-0050 ad-hoc command, provided by a module. */
+export interface AdhocCommand {
+  node: string;
+  name: string;
+  /** Required: core refuses a command without one (as Prosody's adhoc.lib does). */
+  permission: Permission;
+  handler(req: AdhocRequest): Promise<AdhocResponse> | AdhocResponse;
+}
+
+export interface IqRequest {
+  from: string;
+  to: string;
+  id: string;
+  type: "get" | "set";
+  /** The payload element (first child of the iq). */
+  element: Element;
+}
+
+/** One ctl argument or flag, declared as data and turned into yargs by cli/. */
+export interface CtlOption {
+  type: "string" | "number" | "boolean";
+  describe: string;
+  array?: boolean;
+  alias?: string;
+  default?: unknown;
+  choices?: string[];
+}
+
+export interface CtlOutput {
+  /** Data lines for humans. */
+  print(line: string): void;
+  /** Structured output when --json is given. */
+  json(value: unknown): void;
+  readonly wantsJson: boolean;
+}
+
+export interface CtlCommand {
+  /** e.g. "create <host> [name]" (yargs positional syntax). */
+  command: string;
+  describe: string;
+  positionals?: Record<string, CtlOption>;
+  flags?: Record<string, CtlOption>;
+  /** Throw a ModuleError with status < 500 for usage errors (exit 2) and >= 500 or code *not_found for failures (exit 1). */
+  run(args: Record<string, unknown>, out: CtlOutput): Promise<void> | void;
+}
+
+/** A namespaced key/value store. Failures throw StoreError; a missing key is `undefined`. */
+export interface Store<T> {
+  get(key: string): Promise<T | undefined>;
+  getMany(keys: string[]): Promise<(T | undefined)[]>;
+  set(key: string, value: T, ttlMs?: number): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  /**
+   * Atomic read-modify-write of one key: calls on the same store and key are serialized.
+   * Return `undefined` to delete, the same object to leave it, or a new value to write.
+   */
+  update(key: string, fn: (current: T | undefined) => T | undefined | Promise<T | undefined>): Promise<T | undefined>;
+}
+
+export interface HostConfig {
+  /** The XMPP domains this component serves (users' hosts). */
+  hosts: readonly string[];
+  componentJid: string;
+  /** Public base URL of the HTTP server, ending with "/". */
+  baseUrl: string;
+  admins: readonly string[];
+  configFile: string;
+  dataDir: string;
+}
+
+/** What a module's setup() receives. */
+export interface ModuleContext<O = Record<string, unknown>> {
+  readonly name: string;
+  readonly options: O;
+  readonly config: HostConfig;
+  readonly log: Logger;
+  /** "server" when running the component, "ctl" when loaded by invitectl (no XMPP link, no HTTP listener). */
+  readonly mode: "server" | "ctl" | "test";
+
+  /** The public API returned by another module's setup(); it must be listed in dependencies. */
+  depends<A>(name: string): A;
+
+  hook<E extends keyof ModuleEvents>(event: E, handler: (payload: ModuleEvents[E]) => unknown, priority?: number): void;
+  /** Runs handlers in priority order (highest first), awaiting each; a handler vetoes by throwing. */
+  fire<E extends keyof ModuleEvents>(event: E, payload: ModuleEvents[E]): Promise<void>;
+
+  /** Creates a Router mounted at /<module name> (or http_paths[name]). */
+  router(): Router;
+  /** Absolute public URL of a path under this module's mount point, e.g. url("/x") -> https://host/invites_page/x */
+  url(path?: string, query?: Record<string, string>): string;
+  /** Mounts a Router at an absolute path (e.g. "/i" for short links). */
+  mount(path: string, router: Router): void;
+
+  provideCommand(cmd: AdhocCommand): void;
+  handleIq(type: "get" | "set", xmlns: string, handler: (iq: IqRequest) => Promise<Element | void> | Element | void): void;
+  provideCtl(cmd: CtlCommand): void;
+
+  openStore<T>(name: string): Store<T>;
+  /** XMPP admin operations on the served server (throws AdminError 'not-connected' in ctl mode). */
+  readonly admin: AdminPort;
+  isAdmin(jid: string): boolean;
+  /** Called on host shutdown, in reverse load order. */
+  onStop(fn: () => Promise<void> | void): void;
+}
