@@ -109,6 +109,8 @@ export interface CtlOutput {
 }
 
 export interface CtlCommand {
+  /** The ctl word it lives under; default "mod_<module name>" (as prosodyctl). e.g. "invite" for `invitectl invite create_account`. */
+  group?: string;
   /** e.g. "create <host> [name]" (yargs positional syntax). */
   command: string;
   describe: string;
