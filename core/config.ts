@@ -1,0 +1,127 @@
+// Reads and checks the config file. Every problem is collected and reported at once,
+// each naming the key and the file, so an admin fixes them in one go.
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml, YAMLParseError } from "yaml";
+import { Ajv2020 } from "ajv/dist/2020.js";
+
+export const CORE_KEYS = ["hosts", "component", "http", "data_dir", "store", "admins", "modules_enabled", "plugin_paths", "log"] as const;
+
+export interface CoreConfig {
+  file: string;
+  hosts: string[];
+  component: { jid: string; secret: string; server: string; name: string; timeoutMs: number };
+  http: { host: string; port: number; baseUrl: string; paths: Record<string, string>; trustProxy: boolean | string | number; bodyLimit: string };
+  dataDir: string;
+  store: string;
+  admins: string[];
+  modulesEnabled: string[];
+  pluginPaths: string[];
+  log: { level: string; file: string | undefined };
+  /** Everything else at the top level: module options. */
+  moduleOptions: Record<string, unknown>;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const schemaPath = resolve(dirname(fileURLToPath(import.meta.url)), "../config/schema.json");
+const ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: false });
+const validate = ajv.compile(JSON.parse(readFileSync(schemaPath, "utf8")) as object);
+
+export const DEFAULT_MODULES = ["invites", "invites_api", "invites_page", "invites_register", "invites_adhoc"];
+
+/** Replaces ${NAME} with the environment variable NAME; a missing one is a problem. */
+function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string, problems: string[]): unknown {
+  if (typeof value === "string") {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+      const v = env[name];
+      if (v === undefined || v === "") { problems.push(`${path}: environment variable ${name} is not set`); return ""; }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, `${path}[${i}]`, problems));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, path ? `${path}.${k}` : k, problems)]));
+  }
+  return value;
+}
+
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): CoreConfig {
+  const abs = resolve(file);
+  let text: string;
+  try { text = readFileSync(abs, "utf8"); } catch (e) {
+    throw new ConfigError([`${abs}: cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)})`]);
+  }
+  let raw: unknown;
+  try { raw = parseYaml(text); } catch (e) {
+    const where = e instanceof YAMLParseError && e.linePos ? ` line ${e.linePos[0].line}` : "";
+    throw new ConfigError([`${abs}${where}: not valid YAML: ${(e as Error).message.split("\n")[0]}`]);
+  }
+  return checkConfig(raw, abs, env);
+}
+
+export function checkConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv = process.env): CoreConfig {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new ConfigError([`${file}: the config must be a mapping of keys to values`]);
+  const problems: string[] = [];
+  const data = interpolate(raw, env, "", problems) as Record<string, unknown>;
+  if (!validate(data)) {
+    for (const err of validate.errors ?? []) {
+      const key = err.instancePath.replace(/^\//, "").replace(/\//g, ".") || "(top level)";
+      const extra = err.keyword === "additionalProperties" ? ` "${String(err.params["additionalProperty"])}"` : "";
+      const missing = err.keyword === "required" ? ` "${String(err.params["missingProperty"])}"` : "";
+      problems.push(`${file}: ${key}: ${err.message ?? "invalid"}${extra}${missing}`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const dir = dirname(file);
+  const component = data["component"] as Record<string, unknown>;
+  const http = (data["http"] ?? {}) as Record<string, unknown>;
+  const log = (data["log"] ?? {}) as Record<string, unknown>;
+  const listen = String(http["listen"] ?? "127.0.0.1:5280");
+  const sep = listen.lastIndexOf(":");
+  const host = listen.slice(0, sep).replace(/^\[|\]$/g, "");
+  const port = Number(listen.slice(sep + 1));
+  if (port > 65535) problems.push(`${file}: http.listen: port ${port} is out of range`);
+  const baseUrl = String(http["base_url"] ?? `http://${host.includes(":") ? `[${host}]` : host}:${port}/`);
+  const dataDir = resolve(dir, String(data["data_dir"] ?? "data"));
+  const timeout = component["timeout"];
+  const timeoutMs = typeof timeout === "number" ? timeout * 1000 : typeof timeout === "string" ? Number.parseFloat(timeout) * 1000 : 10_000;
+  if (!(timeoutMs > 0)) problems.push(`${file}: component.timeout: expected a positive number of seconds`);
+  if (problems.length) throw new ConfigError(problems);
+
+  const moduleOptions: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) if (!(CORE_KEYS as readonly string[]).includes(k)) moduleOptions[k] = v;
+
+  return {
+    file,
+    hosts: (data["hosts"] as string[]).map((h) => h.toLowerCase()),
+    component: {
+      jid: String(component["jid"]).toLowerCase(),
+      secret: String(component["secret"]),
+      server: String(component["server"] ?? "127.0.0.1:5347"),
+      name: String(component["name"] ?? "Invites"),
+      timeoutMs,
+    },
+    http: {
+      host, port,
+      baseUrl: baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`,
+      paths: (http["paths"] ?? {}) as Record<string, string>,
+      trustProxy: (http["trust_proxy"] ?? false) as boolean | string | number,
+      bodyLimit: String(http["body_limit"] ?? "64kb"),
+    },
+    dataDir,
+    store: String(data["store"] ?? "sqlite://invites.sqlite"),
+    admins: ((data["admins"] ?? []) as string[]).map((a) => a.toLowerCase()),
+    modulesEnabled: (data["modules_enabled"] ?? DEFAULT_MODULES) as string[],
+    pluginPaths: ((data["plugin_paths"] ?? []) as string[]).map((p) => resolve(dir, p)),
+    log: { level: String(log["level"] ?? "info"), file: log["file"] === undefined ? undefined : resolve(dir, String(log["file"])) },
+    moduleOptions,
+  };
+}

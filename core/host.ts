@@ -1,0 +1,201 @@
+// The host: loads modules in dependency order, gives each its context, and owns the
+// HTTP app, the stores and the component link. Modules never see these directly.
+import type { Server } from "node:http";
+import type { Express, Router } from "express";
+import type { Logger } from "pino";
+import type { AdhocCommand, CtlCommand, HostConfig, IqRequest, ModuleContext, ModuleDefinition, Element } from "./types.js";
+import type { AdminPort } from "./admin.js";
+import { ConfigError, CORE_KEYS, type CoreConfig } from "./config.js";
+import { readOptions } from "./options.js";
+import { EventBus } from "./events.js";
+import { openStorage, type Storage } from "./store.js";
+import { buildApp, closeServer, listen, newRouter, type Mount } from "./http.js";
+import { resolveModules } from "./loader.js";
+import { createLogger } from "./log.js";
+import { offlineAdmin } from "./xmpp/offline-admin.js";
+
+export type HostMode = "server" | "ctl" | "test";
+type IqHandler = (iq: IqRequest) => Promise<Element | void> | Element | void;
+
+/** The part of the XMPP link the host uses (core/xmpp/link.ts). */
+export interface Link {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly connected: boolean;
+  readonly lastError: string | undefined;
+  readonly admin: AdminPort;
+}
+
+export interface HostInit {
+  config: CoreConfig;
+  mode: HostMode;
+  /** Definitions available by name besides modules/ and plugin_paths (test fixtures). */
+  definitions?: ModuleDefinition[];
+  logger?: Logger;
+  /** Connect to the XMPP server (default: in server mode only). */
+  connect?: boolean;
+}
+
+export interface LoadedModule { def: ModuleDefinition; api: unknown; stops: (() => Promise<void> | void)[] }
+export interface CtlEntry { group: string; owner: string; cmd: CtlCommand }
+
+export class Host {
+  readonly modules = new Map<string, LoadedModule>();
+  readonly ctl: CtlEntry[] = [];
+  readonly commands = new Map<string, AdhocCommand>();
+  readonly iqHandlers = new Map<string, IqHandler>();
+  readonly events = new EventBus();
+  readonly mounts: Mount[] = [];
+  app!: Express;
+  link: Link | undefined;
+  private server: Server | undefined;
+  private constructor(readonly config: CoreConfig, readonly mode: HostMode, readonly log: Logger, readonly storage: Storage) {}
+
+  static async create(init: HostInit): Promise<Host> {
+    const { config } = init;
+    const log = init.logger ?? createLogger({ level: config.log.level, file: config.log.file });
+    const defs = await resolveModules(config.modulesEnabled, config.pluginPaths, new Map((init.definitions ?? []).map((d) => [d.name, d])));
+
+    // Check every module's options before anything starts, and report all problems at once.
+    const problems: string[] = [];
+    const optionValues = new Map<string, Record<string, unknown>>();
+    const known = new Set<string>(CORE_KEYS);
+    for (const def of defs) {
+      const { values, problems: p } = readOptions(def.options ?? {}, config.moduleOptions, config.file);
+      optionValues.set(def.name, values);
+      problems.push(...p);
+      for (const k of Object.keys(def.options ?? {})) known.add(k);
+    }
+    for (const key of Object.keys(config.moduleOptions)) {
+      if (!known.has(key)) problems.push(`${config.file}: unknown option "${key}" (no enabled module reads it; enabled: ${defs.map((d) => d.name).join(", ")})`);
+    }
+    if (problems.length) throw new ConfigError(problems);
+
+    const storage = await openStorage(config.store, config.dataDir);
+    const host = new Host(config, init.mode, log, storage);
+    const connect = init.connect ?? init.mode === "server";
+    if (connect) {
+      const { ComponentLink } = await import("./xmpp/link.js");
+      host.link = new ComponentLink({
+        jid: config.component.jid, secret: config.component.secret, server: config.component.server,
+        hosts: config.hosts, log: log.child({ module: "link" }), isAdmin: (j: string) => host.isAdmin(j),
+        commands: host.commands, iqHandlers: host.iqHandlers, name: config.component.name, timeoutMs: config.component.timeoutMs,
+      });
+    }
+    try {
+      for (const def of defs) {
+        const loaded: LoadedModule = { def, api: undefined, stops: [] };
+        host.modules.set(def.name, loaded);
+        loaded.api = await def.setup(host.context(def, optionValues.get(def.name) ?? {}, loaded));
+      }
+    } catch (e) {
+      await host.stop();
+      throw e;
+    }
+    host.app = buildApp({
+      log, mounts: host.mounts, trustProxy: config.http.trustProxy, bodyLimit: config.http.bodyLimit,
+      health: () => host.health(),
+    });
+    return host;
+  }
+
+  get hostConfig(): HostConfig {
+    const c = this.config;
+    return { hosts: c.hosts, componentJid: c.component.jid, baseUrl: c.http.baseUrl, admins: c.admins, configFile: c.file, dataDir: c.dataDir };
+  }
+
+  get admin(): AdminPort { return this.link?.admin ?? offlineAdmin; }
+
+  isAdmin(jid: string): boolean {
+    const bare = jid.split("/")[0]!.toLowerCase();
+    return this.config.admins.includes(bare) || bare === this.config.component.jid;
+  }
+
+  api<A>(name: string): A {
+    const m = this.modules.get(name);
+    if (!m) throw new Error(`module "${name}" is not loaded`);
+    return m.api as A;
+  }
+
+  private context(def: ModuleDefinition, options: Record<string, unknown>, loaded: LoadedModule): ModuleContext {
+    const host = this;
+    const name = def.name;
+    const mountPath = (this.config.http.paths[name] ?? `/${name}`).replace(/\/+$/, "") || "/";
+    return {
+      name, options, mode: this.mode, log: this.log.child({ module: name }),
+      get config() { return host.hostConfig; },
+      get admin() { return host.admin; },
+      depends<A>(dep: string): A {
+        if (!(def.dependencies ?? []).includes(dep)) throw new Error(`module "${name}" asked for "${dep}" without listing it in dependencies`);
+        return host.api<A>(dep);
+      },
+      hook: (event, handler, priority) => host.events.hook(name, event, handler as (p: never) => unknown, priority),
+      fire: (event, payload) => host.events.fire(event, payload),
+      router(): Router {
+        const router = newRouter();
+        host.mounts.push({ path: mountPath, router, owner: name });
+        return router;
+      },
+      mount(path: string, router: Router) { host.mounts.push({ path, router, owner: name }); },
+      url(path = "", query?: Record<string, string>) {
+        const base = host.config.http.baseUrl.replace(/\/$/, "");
+        const q = query ? `?${new URLSearchParams(query).toString()}` : "";
+        return `${base}${mountPath === "/" ? "" : mountPath}${path}${q}`;
+      },
+      provideCommand(cmd: AdhocCommand) {
+        if (!cmd.permission) throw new Error(`module "${name}": ad-hoc command ${cmd.node} has no permission`);
+        if (host.commands.has(cmd.node)) throw new Error(`module "${name}": ad-hoc command ${cmd.node} is already provided`);
+        host.commands.set(cmd.node, cmd);
+      },
+      handleIq(type, xmlns, handler) {
+        const key = `${type} ${xmlns}`;
+        if (host.iqHandlers.has(key)) throw new Error(`module "${name}": an IQ handler for ${key} already exists`);
+        host.iqHandlers.set(key, handler);
+      },
+      provideCtl(cmd: CtlCommand) { host.ctl.push({ group: cmd.group ?? `mod_${name}`, owner: name, cmd }); },
+      openStore: <T>(store: string) => host.storage.open<T>(`${name}.${store}`),
+      isAdmin: (jid: string) => host.isAdmin(jid),
+      onStop(fn) { loaded.stops.push(fn); },
+    };
+  }
+
+  async health(): Promise<{ ok: boolean; body: Record<string, unknown> }> {
+    let store = "ok";
+    try { await this.storage.ping(); } catch { store = "failing"; }
+    const component = this.link ? (this.link.connected ? "connected" : "disconnected") : "not configured";
+    const ok = store === "ok" && (!this.link || this.link.connected);
+    return {
+      ok,
+      body: {
+        status: ok ? "ok" : "degraded",
+        component: { jid: this.config.component.jid, state: component, ...(this.link?.lastError && !this.link.connected ? { lastError: this.link.lastError } : {}) },
+        store,
+        modules: [...this.modules.keys()],
+      },
+    };
+  }
+
+  /** Starts listening (HTTP) and connecting (XMPP). Returns the bound HTTP port. */
+  async start(opts: { port?: number } = {}): Promise<number> {
+    await this.link?.start();
+    this.server = await listen(this.app, this.config.http.host, opts.port ?? this.config.http.port);
+    const addr = this.server.address();
+    const port = typeof addr === "object" && addr ? addr.port : this.config.http.port;
+    // Port 0 (tests, demo) means "any free port": the public URL follows the bound one.
+    if (this.config.http.port === 0) this.config.http.baseUrl = this.config.http.baseUrl.replace(/:0\//, `:${port}/`);
+    this.log.info({ listen: `${this.config.http.host}:${port}`, baseUrl: this.config.http.baseUrl }, "HTTP server listening");
+    return port;
+  }
+
+  async stop(): Promise<void> {
+    if (this.server) { await closeServer(this.server); this.server = undefined; }
+    for (const m of [...this.modules.values()].reverse()) {
+      for (const fn of m.stops.reverse()) {
+        try { await fn(); } catch (err) { this.log.warn({ err, module: m.def.name }, "error while stopping module"); }
+      }
+      this.events.unhookAll(m.def.name);
+    }
+    await this.link?.stop();
+    await this.storage.close();
+  }
+}

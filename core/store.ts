@@ -1,0 +1,103 @@
+// Storage: one keyv instance per host, handed to modules as namespaced Stores.
+// keyv swallows adapter errors by default (emits them and answers undefined); here every
+// failure becomes a core.store error, so a broken database is never read as "no such invite".
+import { mkdirSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import Keyv from "keyv";
+import type { Store } from "./types.js";
+import { coreErrors } from "./errors.js";
+
+export interface Storage {
+  open<T>(namespace: string): Store<T>;
+  close(): Promise<void>;
+  /** Cheap round trip to the backend (for `invitectl check` and /health). */
+  ping(): Promise<void>;
+  readonly uri: string;
+}
+
+/** Serializes async work per key within this process. */
+class KeyLocks {
+  private readonly tails = new Map<string, Promise<void>>();
+  async run<R>(key: string, fn: () => Promise<R>): Promise<R> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => { release = r; });
+    const tail = prev.then(() => mine);
+    this.tails.set(key, tail);
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
+/** Redacts credentials from a store URI for messages. */
+export function safeUri(uri: string): string {
+  return uri.replace(/\/\/([^@/]*)@/, "//[redacted]@");
+}
+
+async function openKeyv(uri: string, dataDir: string): Promise<{ keyv: Keyv; ping: () => Promise<void> }> {
+  const scheme = uri.slice(0, uri.indexOf("://"));
+  if (scheme === "memory") {
+    const keyv = new Keyv({ store: new Map(), throwOnErrors: true });
+    return { keyv, ping: async () => {} };
+  }
+  if (scheme === "sqlite") {
+    const rest = uri.slice("sqlite://".length);
+    const path = rest === ":memory:" ? rest : isAbsolute(rest) ? rest : resolve(dataDir, rest);
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    const { default: KeyvSqlite } = await import("@keyv/sqlite");
+    const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 10_000 });
+    // WAL lets invitectl write while the server reads; NORMAL is durable across
+    // process crashes (only an OS crash may lose the last transactions).
+    await adapter.query("PRAGMA journal_mode=WAL");
+    await adapter.query("PRAGMA synchronous=NORMAL");
+    const keyv = new Keyv({ store: adapter, throwOnErrors: true });
+    return { keyv, ping: async () => { await adapter.query("SELECT 1"); } };
+  }
+  // PostgreSQL and Redis adapters are optional dependencies, loaded only when configured.
+  const pkg = scheme.startsWith("redis") ? "@keyv/redis" : "@keyv/postgres";
+  let mod: { default: new (uri: string) => object };
+  try {
+    mod = (await import(pkg)) as typeof mod;
+  } catch {
+    throw coreErrors.config(`store ${safeUri(uri)} needs the package ${pkg}: npm install ${pkg}`);
+  }
+  const keyv = new Keyv({ store: new mod.default(uri), throwOnErrors: true });
+  return { keyv, ping: async () => { await keyv.get("__ping__"); } };
+}
+
+export async function openStorage(uri: string, dataDir: string): Promise<Storage> {
+  const { keyv, ping } = await openKeyv(uri, dataDir);
+  keyv.on("error", () => { /* surfaced by throwOnErrors at the call site */ });
+  const locks = new KeyLocks();
+  const wrap = async <R>(op: string, fn: () => Promise<R>): Promise<R> => {
+    try { return await fn(); } catch (cause) {
+      throw coreErrors.store(undefined, { op }, { cause });
+    }
+  };
+  return {
+    uri: safeUri(uri),
+    ping: () => wrap("ping", ping),
+    close: async () => { await keyv.disconnect().catch(() => {}); },
+    open<T>(namespace: string): Store<T> {
+      const k = (key: string) => `${namespace}:${key}`;
+      return {
+        get: (key) => wrap("get", async () => (await keyv.get<T>(k(key))) ?? undefined),
+        getMany: (keys) => wrap("getMany", async () => keys.length === 0 ? [] : ((await keyv.getMany<T>(keys.map(k))) as (T | undefined)[]).map((v) => v ?? undefined)),
+        set: (key, value, ttl) => wrap("set", async () => { await keyv.set(k(key), value, ttl); }),
+        delete: (key) => wrap("delete", async () => keyv.delete(k(key))),
+        update: (key, fn) => locks.run(k(key), async () => {
+          const current = await wrap("get", async () => (await keyv.get<T>(k(key))) ?? undefined);
+          const next = await fn(current);
+          if (next === undefined) { if (current !== undefined) await wrap("delete", () => keyv.delete(k(key))); }
+          else await wrap("set", async () => { await keyv.set(k(key), next); });
+          return next;
+        }),
+      };
+    },
+  };
+}
