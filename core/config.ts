@@ -70,12 +70,15 @@ export function checkConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv =
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new ConfigError([`${file}: the config must be a mapping of keys to values`]);
   const problems: string[] = [];
   const data = interpolate(raw, env, "", problems) as Record<string, unknown>;
+  if (problems.length) throw new ConfigError(problems.map((p) => `${file}: ${p}`));
   if (!validate(data)) {
     for (const err of validate.errors ?? []) {
       const key = err.instancePath.replace(/^\//, "").replace(/\//g, ".") || "(top level)";
-      const extra = err.keyword === "additionalProperties" ? ` "${String(err.params["additionalProperty"])}"` : "";
-      const missing = err.keyword === "required" ? ` "${String(err.params["missingProperty"])}"` : "";
-      problems.push(`${file}: ${key}: ${err.message ?? "invalid"}${extra}${missing}`);
+      const message = err.keyword === "required" ? `missing required key "${String(err.params["missingProperty"])}"`
+        : err.keyword === "additionalProperties" ? `unknown key "${String(err.params["additionalProperty"])}"`
+        : err.keyword === "enum" ? `must be one of ${(err.params["allowedValues"] as unknown[]).join(", ")}`
+        : err.message ?? "invalid";
+      problems.push(`${file}: ${key}: ${message}`);
     }
   }
   if (problems.length) throw new ConfigError(problems);
