@@ -118,6 +118,7 @@ export class Host {
   }
 
   private context(def: ModuleDefinition, options: Record<string, unknown>, loaded: LoadedModule): ModuleContext {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the context's getters and methods close over the host
     const host = this;
     const name = def.name;
     const mountPath = (this.config.http.paths[name] ?? `/${name}`).replace(/\/+$/, "") || "/";

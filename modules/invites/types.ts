@@ -126,6 +126,8 @@ export interface InvitesApi {
 
   /** Atomically takes one use as pending. Throws invites.<reason> (ModuleError) when it cannot. */
   reserve(token: string, username: string): Promise<Reservation>;
+  /** As reserve(), by invite id: for a short code, which resolves to an invite but not to its token. */
+  reserveById(id: string, username: string): Promise<Reservation>;
   /** The account exists: the pending use becomes completed. */
   complete(reservation: Reservation): Promise<Invite>;
   /** Registration failed: the pending use is given back. */
@@ -141,4 +143,6 @@ export interface InvitesApi {
   sweep(now?: number): Promise<number>;
   /** xmpp: URI for an invite and its token. */
   uriFor(invite: Invite, token: string): string;
+  /** PRECIS UsernameCaseMapped localpart check with the configured max_username_length (see username.ts). */
+  checkUsername(input: string): { ok: true; username: string } | { ok: false; reason: string };
 }
