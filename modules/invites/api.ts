@@ -1,0 +1,167 @@
+// The module's public API (InvitesApi): creation, lookups, the reserve -> complete |
+// release lifecycle, admin changes, listing and sweeping.
+import { randomBytes } from "node:crypto";
+import type { Logger, ModuleContext } from "../../core/types.js";
+import { errors, reasonError } from "./errors.js";
+import { normalizeCode } from "./codes.js";
+import { buildInvite, checkUses, type CreateSettings } from "./create.js";
+import { listInvites, sweepInvites } from "./list.js";
+import type { InviteRepo } from "./repo.js";
+import { looksLikeId, looksLikeToken } from "./tokens.js";
+import { buildUri } from "./uri.js";
+import { checkUsername, prepareUsername } from "./username.js";
+import { RESERVATION_TTL_MS, inviteStatus, validateInvite } from "./validate.js";
+import type { CreateOptions, CreatedInvite, Invite, InviteType, InvitesApi, Reservation, UpdateOptions, Validation } from "./types.js";
+
+export interface ApiSettings extends CreateSettings {
+  retentionMs: number;
+  codeTtlMs: number;
+  codeLength: number;
+}
+
+export interface ApiDeps {
+  repo: InviteRepo;
+  settings: ApiSettings;
+  fire: ModuleContext["fire"];
+  log: Logger;
+  now?: () => number;
+}
+
+export function createApi({ repo, settings, fire, log, now = Date.now }: ApiDeps): InvitesApi {
+  async function create(type: InviteType, opts: CreateOptions): Promise<CreatedInvite> {
+    const at = now();
+    const { invite, token } = buildInvite(type, opts, settings, at);
+    if (opts.shortCode) {
+      invite.shortCodeExpiresAt = Math.min(at + settings.codeTtlMs, invite.expiresAt);
+      invite.shortCode = await repo.claimCode(invite.id, settings.codeLength, invite.shortCodeExpiresAt, at);
+    }
+    await repo.insert(invite);
+    const uri = buildUri(invite, token);
+    const created: CreatedInvite = { invite, token, uri, landingUrl: undefined, link: uri, shortUrl: undefined };
+    try {
+      await fire("invite-created", { created });
+    } catch (e) {
+      // A handler vetoed (or failed): an invite nobody was told about must not stay usable.
+      await repo.remove(invite.id);
+      throw e;
+    }
+    created.link = created.landingUrl ?? uri;
+    log.info({ invite: invite.id, type, host: invite.host, source: invite.source }, "invite created");
+    return created;
+  }
+
+  async function reserveInvite(invite: Invite | undefined, username: string): Promise<Reservation> {
+    if (!invite) throw errors.invalid();
+    const wanted = prepareUsername(String(username));
+    const reservationId = randomBytes(12).toString("base64url");
+    const at = now();
+    const updated = await repo.change(invite.id, (cur) => {
+      const v = validateInvite(cur, at);
+      if (!v.ok) throw reasonError(v.reason);
+      if (cur.username !== null && cur.username !== wanted) throw errors.username_mismatch();
+      // Abandoned reservations (a registration that crashed half-way) give their slot back.
+      const reservations = Object.fromEntries(Object.entries(cur.reservations).filter(([, r]) => r.at > at - RESERVATION_TTL_MS));
+      reservations[reservationId] = { username: wanted, at };
+      return { ...cur, reservations, usesPending: Object.keys(reservations).length };
+    });
+    await fire("invite-reserved", { invite: updated, reservationId, username: wanted });
+    return { invite: updated, reservationId };
+  }
+
+  async function settle(reservation: Reservation, outcome: "complete" | "release"): Promise<Invite> {
+    let username: string | undefined;
+    const updated = await repo.change(reservation.invite.id, (cur) => {
+      const r = cur.reservations[reservation.reservationId];
+      if (!r) {
+        if (outcome === "release") return cur; // releasing twice is harmless
+        throw errors.no_reservation();
+      }
+      username = r.username;
+      const { [reservation.reservationId]: _gone, ...reservations } = cur.reservations;
+      const base = { ...cur, reservations, usesPending: Object.keys(reservations).length };
+      return outcome === "complete" ? { ...base, usesCompleted: cur.usesCompleted + 1, usedAt: now() } : base;
+    });
+    if (username !== undefined) {
+      const payload = { invite: updated, reservationId: reservation.reservationId, username };
+      await fire(outcome === "complete" ? "invite-used" : "invite-released", payload);
+    }
+    return updated;
+  }
+
+  async function getById(id: string): Promise<Invite | undefined> {
+    return looksLikeId(id) ? repo.byId(id) : undefined;
+  }
+
+  async function get(token: string): Promise<Invite | undefined> {
+    return typeof token === "string" && looksLikeToken(token) ? repo.byToken(token) : undefined;
+  }
+
+  async function resolveShortCode(input: string): Promise<Validation> {
+    const code = typeof input === "string" ? normalizeCode(input) : undefined;
+    const rec = code === undefined ? undefined : await repo.code(code);
+    if (!rec) return { ok: false, reason: "invalid" };
+    const invite = await repo.byId(rec.id);
+    if (!invite || invite.shortCode !== code) return { ok: false, reason: "invalid" };
+    if (rec.expiresAt <= now() || (invite.shortCodeExpiresAt ?? 0) <= now()) return { ok: false, reason: "expired", invite };
+    return validateInvite(invite, now());
+  }
+
+  const api: InvitesApi = {
+    createAccount: (opts) => create("account", opts),
+    createContact: (opts) => create(opts.allowRegistration ? "account_and_contact" : "contact", opts),
+    createReset: (opts) => create("reset", opts),
+    get,
+    getById,
+    async find(text) {
+      return (await get(text)) ?? (await getById(text)) ?? (await resolveShortCode(text)).invite;
+    },
+    async validate(token) {
+      return validateInvite(await get(token), now());
+    },
+    validateInvite: (invite, at) => validateInvite(invite, at ?? now()),
+    resolveShortCode,
+    status: (invite, at) => inviteStatus(invite, at ?? now()),
+    async reserve(token, username) {
+      return reserveInvite(await get(token), username);
+    },
+    async reserveById(id, username) {
+      return reserveInvite(await getById(id), username);
+    },
+    complete: (reservation) => settle(reservation, "complete"),
+    release: (reservation) => settle(reservation, "release"),
+    async revoke(id, by) {
+      const at = now();
+      const invite = await repo.change(id, (cur) => (cur.revokedAt === null ? { ...cur, revokedAt: at } : cur));
+      await fire("invite-revoked", { invite, ...(by === undefined ? {} : { by }) });
+      return invite;
+    },
+    async extend(id, expiresAt, by) {
+      return api.update(id, { expiresAt, unrevoke: true }, by);
+    },
+    async update(id, changes: UpdateOptions, by) {
+      const at = now();
+      if (changes.expiresAt !== undefined && (!Number.isFinite(changes.expiresAt) || changes.expiresAt <= at)) {
+        throw errors.bad_duration("The new expiry must be in the future", { field: "expires" });
+      }
+      const usesAllowed = changes.usesAllowed === undefined ? undefined : checkUses(changes.usesAllowed);
+      if (changes.note !== undefined && changes.note !== null && (typeof changes.note !== "string" || changes.note.length > 1000)) {
+        throw errors.bad_request("note must be text of at most 1000 characters", { field: "note" });
+      }
+      const invite = await repo.change(id, (cur) => ({
+        ...cur,
+        ...(usesAllowed === undefined ? {} : { usesAllowed }),
+        ...(changes.note === undefined ? {} : { note: changes.note }),
+        ...(changes.expiresAt === undefined ? {} : { expiresAt: changes.expiresAt }),
+        ...(changes.unrevoke ? { revokedAt: null } : {}),
+      }));
+      if (changes.expiresAt !== undefined || changes.unrevoke) await fire("invite-extended", { invite, ...(by === undefined ? {} : { by }) });
+      return invite;
+    },
+    delete: (id) => repo.remove(id),
+    list: (filter) => listInvites(repo, filter, now()),
+    sweep: (at) => sweepInvites(repo, settings.retentionMs, at ?? now()),
+    uriFor: buildUri,
+    checkUsername: (input) => checkUsername(input, { maxLength: settings.maxUsernameLength }),
+  };
+  return api;
+}

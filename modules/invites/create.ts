@@ -1,0 +1,105 @@
+// Building a new invite record from CreateOptions, checking every field and naming the one
+// at fault. Storing it and firing invite-created is api.ts's job.
+import { errors } from "./errors.js";
+import { newId, newToken, hashToken } from "./tokens.js";
+import { checkUsername, prepareUsername } from "./username.js";
+import { parseBareJid } from "./uri.js";
+import type { CreateOptions, Invite, InviteType } from "./types.js";
+
+export interface CreateSettings {
+  hosts: readonly string[];
+  expiryMs: number;
+  resetExpiryMs: number;
+  maxUsernameLength: number;
+}
+
+const MAX_NOTE = 1000;
+const MAX_LABEL = 256;
+
+export function checkHost(host: unknown, hosts: readonly string[]): string {
+  const h = typeof host === "string" ? host.trim().toLowerCase() : "";
+  if (!hosts.includes(h)) throw errors.unknown_host(`Unknown host ${JSON.stringify(host)}: this service serves ${hosts.join(", ") || "no hosts"}`, { field: "host", host });
+  return h;
+}
+
+/** A bare JID, normalized (domain lower case, localpart case-mapped). */
+export function normalizeJid(text: unknown, field: string): string {
+  const jid = typeof text === "string" ? parseBareJid(text.trim()) : undefined;
+  if (!jid) throw errors.bad_jid(`${field}: ${JSON.stringify(text)} is not a bare JID (user@host)`, { field });
+  return jid.local === undefined ? jid.domain : `${prepareUsername(jid.local)}@${jid.domain}`;
+}
+
+export function checkUses(uses: unknown): number | null {
+  if (uses === null) return null;
+  if (typeof uses !== "number" || !Number.isInteger(uses) || uses < 1 || uses > 1_000_000_000) {
+    throw errors.bad_uses(`uses must be a whole number of at least 1, or unlimited; got ${JSON.stringify(uses)}`, { field: "uses" });
+  }
+  return uses;
+}
+
+function labels(list: unknown, field: string): string[] {
+  if (list === undefined || list === null) return [];
+  if (!Array.isArray(list) || list.some((x) => typeof x !== "string" || x.trim() === "" || x.length > MAX_LABEL)) {
+    throw errors.bad_request(`${field} must be a list of non-empty names`, { field });
+  }
+  return [...new Set((list as string[]).map((x) => x.trim()))];
+}
+
+function time(value: unknown, field: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) throw errors.bad_duration(`${field} must be a time (epoch milliseconds)`, { field });
+  return value;
+}
+
+export function buildInvite(type: InviteType, opts: CreateOptions, s: CreateSettings, now: number): { invite: Invite; token: string } {
+  const host = checkHost(opts.host, s.hosts);
+  let username: string | null = null;
+  if (opts.username !== undefined && opts.username !== null) {
+    const check = checkUsername(opts.username, { maxLength: s.maxUsernameLength });
+    if (!check.ok) throw errors.bad_username(`username ${JSON.stringify(opts.username)}: ${check.reason}`, { field: "username" });
+    username = check.username;
+  }
+  if (type === "reset" && username === null) throw errors.bad_username("A reset invite needs the account's username", { field: "username" });
+  const email = opts.email ?? null;
+  if (email !== null && (typeof email !== "string" || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254)) {
+    throw errors.bad_request(`email ${JSON.stringify(email)} is not an email address`, { field: "email" });
+  }
+  const inviter = opts.inviter === undefined || opts.inviter === null ? null : normalizeJid(opts.inviter, "inviter");
+  if ((type === "contact" || type === "account_and_contact") && inviter === null) throw errors.bad_jid("A contact invite needs the inviter's JID", { field: "inviter" });
+  const note = opts.note ?? null;
+  if (note !== null && (typeof note !== "string" || note.length > MAX_NOTE)) throw errors.bad_request(`note must be text of at most ${MAX_NOTE} characters`, { field: "note" });
+  if (typeof opts.source !== "string" || opts.source === "") throw errors.bad_request("source is required (e.g. \"ctl\", \"api/key/<id>\")", { field: "source" });
+
+  const usesAllowed = opts.usesAllowed === undefined ? 1 : checkUses(opts.usesAllowed);
+  const notBefore = opts.notBefore === undefined || opts.notBefore === null ? null : time(opts.notBefore, "not_before");
+  const expiresAt = opts.expiresAt === undefined ? now + (type === "reset" ? s.resetExpiryMs : s.expiryMs) : time(opts.expiresAt, "expires");
+  if (expiresAt <= now) throw errors.bad_duration("The expiry is in the past", { field: "expires" });
+  if (notBefore !== null && notBefore >= expiresAt) throw errors.bad_duration("not_before must be earlier than the expiry", { field: "not_before" });
+
+  const token = newToken();
+  const invite: Invite = {
+    id: newId(),
+    tokenHash: hashToken(token),
+    type,
+    host,
+    username,
+    email,
+    inviter,
+    source: opts.source,
+    roles: labels(opts.roles, "roles"),
+    groups: labels(opts.groups, "groups"),
+    note,
+    usesAllowed,
+    usesPending: 0,
+    usesCompleted: 0,
+    reservations: {},
+    createdAt: now,
+    notBefore,
+    expiresAt,
+    revokedAt: null,
+    usedAt: null,
+    shortCode: null,
+    shortCodeExpiresAt: null,
+    extra: { ...(opts.extra ?? {}) },
+  };
+  return { invite, token };
+}

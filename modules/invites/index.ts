@@ -1,0 +1,62 @@
+// The core invite store: creation, validation, the reserve -> complete | release lifecycle,
+// listing, sweeping and the invitectl commands. Other modules reach it with
+// mod.depends<InvitesApi>("invites"). See README.md beside this file.
+import { opt } from "../../core/options.js";
+import { defineModule } from "../../core/types.js";
+import "./events.js";
+import { createApi } from "./api.js";
+import { ctlCommands } from "./ctl.js";
+import { InviteRepo, openStores } from "./repo.js";
+import type { InvitesApi } from "./types.js";
+
+export { checkUsername, prepareUsername } from "./username.js";
+export type { UsernameCheck, UsernameRules } from "./username.js";
+export { errors as invitesErrors } from "./errors.js";
+export type * from "./types.js";
+
+const SWEEP_EVERY_MS = 60 * 60_000;
+
+export default defineModule({
+  name: "invites",
+  description: "Invite store: tokens, short codes, uses, expiry, listing and invitectl commands",
+  options: {
+    invite_expiry: opt.period({ default: "1 week", min: "1 minute", describe: "Lifetime of account and contact invites" }),
+    reset_invite_expiry: opt.period({ default: "1 day", min: "1 minute", describe: "Lifetime of password reset invites" }),
+    invite_retention: opt.period({ default: "1 week", describe: "How long expired, used up or revoked invites are kept before sweep deletes them" }),
+    short_code_ttl: opt.period({ default: "10 minutes", min: "1 minute", max: "1 week", describe: "How long a short code resolves (never past the invite's expiry)" }),
+    short_code_length: opt.integer({ default: 8, min: 6, max: 8, describe: "Characters in a short code" }),
+    max_username_length: opt.integer({ default: 64, min: 1, max: 1023, describe: "Longest username (in characters) a bound invite or web registration accepts" }),
+  },
+  setup(mod) {
+    const o = mod.options;
+    const repo = new InviteRepo(openStores(mod));
+    const api = createApi({
+      repo,
+      fire: (event, payload) => mod.fire(event, payload),
+      log: mod.log,
+      settings: {
+        hosts: mod.config.hosts.map((h) => h.toLowerCase()),
+        expiryMs: o.invite_expiry,
+        resetExpiryMs: o.reset_invite_expiry,
+        retentionMs: o.invite_retention,
+        codeTtlMs: o.short_code_ttl,
+        codeLength: o.short_code_length,
+        maxUsernameLength: o.max_username_length,
+      },
+    });
+    for (const cmd of ctlCommands(mod, api)) mod.provideCtl(cmd);
+
+    if (mod.mode === "server") {
+      // Background cleanup; a failure is logged and retried at the next tick.
+      const timer = setInterval(() => {
+        api.sweep().then(
+          (n) => { if (n > 0) mod.log.info({ removed: n }, "swept old invites"); },
+          (e: unknown) => mod.log.warn({ err: e }, "invite sweep failed"),
+        );
+      }, SWEEP_EVERY_MS);
+      timer.unref();
+      mod.onStop(() => clearInterval(timer));
+    }
+    return api satisfies InvitesApi;
+  },
+});

@@ -1,0 +1,29 @@
+// Invite tokens and ids. The token is the secret in the link; the store keeps only its
+// SHA-256, so looking an invite up "by hash" is also the constant-time comparison: an
+// attacker timing the lookup learns about the hash of their guess, never about a token.
+import { createHash, randomBytes } from "node:crypto";
+
+/** 18 random bytes = 144 bits, 24 base64url characters (as Prosody's mod_invites). */
+export const TOKEN_BYTES = 18;
+
+export function newToken(): string {
+  return randomBytes(TOKEN_BYTES).toString("base64url");
+}
+
+/** Public, non-secret id used by admin surfaces (72 bits, 12 characters). */
+export function newId(): string {
+  return randomBytes(9).toString("base64url");
+}
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+/** Cheap shape check before touching the store. */
+export function looksLikeToken(text: string): boolean {
+  return /^[A-Za-z0-9_-]{16,128}$/.test(text);
+}
+
+export function looksLikeId(text: string): boolean {
+  return /^[A-Za-z0-9_-]{12}$/.test(text);
+}
