@@ -1,0 +1,198 @@
+// The commands that create invites: contact invite (XEP-0401 §4, one stage, as Prosody),
+// account invite (XEP-0401 create-account form plus our fields) and password reset.
+import type { AdminPort } from "../../core/admin.js";
+import type { AdhocCommand, AdhocRequest, AdhocResponse, DataForm, FormField, Logger, Permission } from "../../core/types.js";
+import type { CreatedInvite, InvitesApi } from "../invites/types.js";
+import { errors } from "./errors.js";
+import { boolValue, expiresValue, invitationForm, listValue, renameFieldError, requiredText, textValue, usesValue, xmppTime } from "./fields.js";
+import { domainOf, type Policy } from "./policy.js";
+
+export const NODES = {
+  invite: "urn:xmpp:invite#invite",
+  createAccount: "urn:xmpp:invite#create-account",
+  reset: "xmpp-invites#password-reset",
+  list: "xmpp-invites#list",
+  listAll: "xmpp-invites#list-all",
+  revoke: "xmpp-invites#revoke",
+  extend: "xmpp-invites#extend",
+} as const;
+
+export interface CommandDeps {
+  invites: InvitesApi;
+  policy: Policy;
+  admin: () => AdminPort;
+  log: Logger;
+  /** Longest expiry a non-admin may ask for. */
+  maxUserExpiryMs: number;
+  now?: () => number;
+}
+
+/** Where an invites error names one of its fields, the form field to name instead. */
+const FIELD_MAP = { username: "username", uses: "uses", expires: "expires-after", note: "note", roles: "roles", groups: "groups", host: "host" };
+const EXPIRES_DESC = 'A duration such as "1 week", "2d" or "12h", or a date such as 2026-12-01. Empty: the server default.';
+
+/** Later stages carry { stage } as state; the first request has none. */
+export function stageOf(req: AdhocRequest): string | undefined {
+  const s = req.state as { stage?: unknown } | undefined;
+  return typeof s?.stage === "string" ? s.stage : undefined;
+}
+
+const canceled: AdhocResponse = { status: "canceled" };
+
+function created(c: CreatedInvite, title: string, what: string): AdhocResponse {
+  const uses = c.invite.usesAllowed === null ? "any number of times" : c.invite.usesAllowed === 1 ? "once" : `${c.invite.usesAllowed} times`;
+  return {
+    status: "completed",
+    form: invitationForm(c, title),
+    notes: [{ type: "info", text: `${what}: ${c.shortUrl ?? c.link} (usable ${uses}, until ${xmppTime(c.invite.expiresAt)}).` }],
+  };
+}
+
+/** Takes a quota slot, creates, and gives the slot back if creation fails. */
+async function withQuota(deps: CommandDeps, req: AdhocRequest, make: () => Promise<CreatedInvite>): Promise<CreatedInvite> {
+  const giveBack = await deps.policy.take(req);
+  try {
+    return await make();
+  } catch (e) {
+    await giveBack();
+    throw renameFieldError(e, FIELD_MAP);
+  }
+}
+
+export function inviteCommand(deps: CommandDeps, permission: Permission): AdhocCommand {
+  return {
+    node: NODES.invite, name: "Create new contact invite", permission,
+    async handler(req) {
+      if (req.action === "cancel") return canceled;
+      const refused = deps.policy.refuseForeign(req, true);
+      if (refused) return refused;
+      const inviter = req.fromBare.toLowerCase();
+      const allowRegistration = deps.policy.mayInviteNewUsers(req);
+      const c = await withQuota(deps, req, () => deps.invites.createContact({
+        host: domainOf(inviter), inviter, allowRegistration, source: `adhoc/${inviter}`,
+      }));
+      return created(c, "New contact invite", allowRegistration ? "Send this link to invite someone (they can also create an account)" : "Send this link to invite a contact");
+    },
+  };
+}
+
+function accountForm(deps: CommandDeps, req: AdhocRequest): DataForm {
+  const admin = req.isAdmin;
+  const hosts = deps.policy.hosts;
+  const fields: FormField[] = [
+    { var: "username", type: "text-single", label: "Username (optional)", desc: "Only this username can be registered with the invite" },
+    { var: "roster-subscription", type: "boolean", label: "Add the new user to my contacts", value: "0" },
+  ];
+  if (admin && hosts.length > 1) {
+    const own = domainOf(req.fromBare);
+    fields.push({ var: "host", type: "list-single", label: "Server", required: true, value: hosts.includes(own) ? own : hosts[0]!, options: hosts.map((h) => ({ value: h })) });
+  }
+  fields.push({ var: "expires-after", type: "text-single", label: "Expires after", desc: EXPIRES_DESC });
+  if (admin) {
+    fields.push(
+      { var: "uses", type: "text-single", label: "Number of uses", desc: 'A whole number, or "unlimited"', value: "1" },
+      { var: "roles", type: "text-multi", label: "Roles (one per line)" },
+      { var: "groups", type: "text-multi", label: "Groups (one per line)" },
+    );
+  }
+  fields.push(
+    { var: "note", type: "text-single", label: "Note (for you, not shown to the invitee)" },
+    { var: "short-code", type: "boolean", label: "Also make a short code (to type or read out)", value: "0" },
+  );
+  return { type: "form", title: "Create new account invite", instructions: "Fill in what you need; everything is optional.", fields };
+}
+
+export function createAccountCommand(deps: CommandDeps, permission: Permission): AdhocCommand {
+  return {
+    node: NODES.createAccount, name: "Create new account invite", permission,
+    async handler(req) {
+      if (req.action === "cancel") return canceled;
+      const refused = deps.policy.refuseForeign(req);
+      if (refused) return refused;
+      if (!deps.policy.mayCreateAccountInvites(req)) throw errors.forbidden("Only admins and the users listed in account_invite_users may create account invites");
+      if ((stageOf(req) !== "form" && req.submitted === undefined) || req.action === "prev") {
+        return { status: "executing", form: accountForm(deps, req), state: { stage: "form" }, actions: ["complete"] };
+      }
+      const v = req.values;
+      const now = (deps.now ?? Date.now)();
+      if (!req.isAdmin) {
+        for (const f of ["uses", "roles", "groups", "host"]) {
+          if (textValue(v, f) !== undefined) throw errors.forbidden(`Field "${f}": only admins may set it`, { field: f });
+        }
+      }
+      const own = domainOf(req.fromBare);
+      const host = textValue(v, "host")?.toLowerCase() ?? (deps.policy.hosts.includes(own) ? own : deps.policy.hosts[0]!);
+      if (!deps.policy.hosts.includes(host)) throw errors.bad_field(`Field "host": ${JSON.stringify(host)} is not served here (${deps.policy.hosts.join(", ")})`, { field: "host" });
+      const username = await checkNewUsername(deps, textValue(v, "username"), host);
+      const subscribe = boolValue(v, "roster-subscription");
+      if (subscribe && !deps.policy.isLocal(req.fromBare)) {
+        throw errors.bad_field(`Field "roster-subscription": your address ${req.fromBare} is not on a host served here, so the new user cannot be added to your contacts`, { field: "roster-subscription" });
+      }
+      const opts = {
+        host, username, source: `adhoc/${req.fromBare.toLowerCase()}`, inviter: req.fromBare.toLowerCase(),
+        expiresAt: expiresValue(v, "expires-after", now, req.isAdmin ? undefined : deps.maxUserExpiryMs),
+        usesAllowed: usesValue(v, "uses"),
+        roles: listValue(v, "roles"), groups: listValue(v, "groups"),
+        note: textValue(v, "note") ?? null,
+        shortCode: boolValue(v, "short-code"),
+      };
+      const defined = Object.fromEntries(Object.entries(opts).filter(([, x]) => x !== undefined)) as typeof opts;
+      const c = await withQuota(deps, req, () => subscribe
+        ? deps.invites.createContact({ ...defined, allowRegistration: true })
+        : deps.invites.createAccount(defined));
+      return created(c, "New account invite", "Send this link to the person who should get the account");
+    },
+  };
+}
+
+/** A requested username must be valid and, when the server can tell us, still free. */
+async function checkNewUsername(deps: CommandDeps, input: string | undefined, host: string): Promise<string | null> {
+  if (input === undefined) return null;
+  const check = deps.invites.checkUsername(input);
+  if (!check.ok) throw errors.bad_field(`Field "username": ${check.reason}`, { field: "username" });
+  const admin = deps.admin();
+  if (admin.connected) {
+    let exists = false;
+    try {
+      exists = await admin.accountExists(`${check.username}@${host}`);
+    } catch (e) {
+      // Registration refuses a taken name anyway; the early check is only a courtesy.
+      deps.log.debug({ err: e }, "could not check whether the account exists");
+    }
+    if (exists) throw errors.account_exists(`Field "username": the account ${check.username}@${host} already exists`, { field: "username" });
+  }
+  return check.username;
+}
+
+export function resetCommand(deps: CommandDeps): AdhocCommand {
+  return {
+    node: NODES.reset, name: "Create password reset invite", permission: "admin",
+    async handler(req) {
+      if (req.action === "cancel") return canceled;
+      if ((stageOf(req) !== "form" && req.submitted === undefined) || req.action === "prev") {
+        const fields: FormField[] = [{ var: "accountjid", type: "jid-single", label: "Account whose password is to be reset", required: true }];
+        return { status: "executing", form: { type: "form", title: "Create password reset invite", fields }, state: { stage: "form" }, actions: ["complete"] };
+      }
+      const jid = requiredText(req.values, "accountjid", 3071);
+      const m = /^([^@/\s]+)@([^@/\s]+)$/.exec(jid);
+      const host = m?.[2]!.toLowerCase();
+      if (!m || !deps.policy.hosts.includes(host!)) {
+        throw errors.bad_field(`Field "accountjid": ${JSON.stringify(jid)} is not an account on a host served here (${deps.policy.hosts.join(", ")})`, { field: "accountjid" });
+      }
+      const check = deps.invites.checkUsername(m[1]!);
+      if (!check.ok) throw errors.bad_field(`Field "accountjid": ${check.reason}`, { field: "accountjid" });
+      const account = `${check.username}@${host}`;
+      const admin = deps.admin();
+      if (admin.connected && !(await admin.accountExists(account))) {
+        throw errors.no_account(`Field "accountjid": there is no account ${account}`, { field: "accountjid" });
+      }
+      let c: CreatedInvite;
+      try {
+        c = await deps.invites.createReset({ host: host!, username: check.username, inviter: req.fromBare.toLowerCase(), source: `adhoc/${req.fromBare.toLowerCase()}` });
+      } catch (e) {
+        throw renameFieldError(e, { username: "accountjid", host: "accountjid" });
+      }
+      return created(c, "Password reset invite", `Send this link to ${account} to set a new password`);
+    },
+  };
+}
