@@ -60,11 +60,15 @@ export function buildInvite(type: InviteType, opts: CreateOptions, s: CreateSett
   }
   if (type === "reset" && username === null) throw errors.bad_username("A reset invite needs the account's username", { field: "username" });
   const email = opts.email ?? null;
-  if (email !== null && (typeof email !== "string" || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254)) {
+  if (email !== null && (typeof email !== "string" || !/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 254)) {
     throw errors.bad_request(`email ${JSON.stringify(email)} is not an email address`, { field: "email" });
   }
   const inviter = opts.inviter === undefined || opts.inviter === null ? null : normalizeJid(opts.inviter, "inviter");
-  if ((type === "contact" || type === "account_and_contact") && inviter === null) throw errors.bad_jid("A contact invite needs the inviter's JID", { field: "inviter" });
+  if (type === "contact" || type === "account_and_contact") {
+    if (inviter === null) throw errors.bad_jid("A contact invite needs the inviter's JID", { field: "inviter" });
+    // The URI names the inviter's JID, and registration (ibr=y) happens on its domain.
+    if (inviter.slice(inviter.lastIndexOf("@") + 1) !== host) throw errors.bad_jid(`inviter ${inviter} is not a user of ${host}`, { field: "inviter" });
+  }
   const note = opts.note ?? null;
   if (note !== null && (typeof note !== "string" || note.length > MAX_NOTE)) throw errors.bad_request(`note must be text of at most ${MAX_NOTE} characters`, { field: "note" });
   if (typeof opts.source !== "string" || opts.source === "") throw errors.bad_request("source is required (e.g. \"ctl\", \"api/key/<id>\")", { field: "source" });

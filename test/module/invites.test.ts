@@ -92,6 +92,7 @@ for (const store of ["memory://", "sqlite"]) {
       await rejects(api.createAccount({ host: "example.org", source: "ctl", expiresAt: Date.now() - 1 }), "invites.bad_duration");
       await rejects(api.createAccount({ host: "example.org", source: "ctl", email: "not-an-email" }), "invites.bad_request");
       await rejects(api.createContact({ host: "example.org", source: "ctl", inviter: "romeo@example.org/phone" }), "invites.bad_jid");
+      await rejects(api.createContact({ host: "example.org", source: "ctl", inviter: "romeo@other.example" }), "invites.bad_jid");
       await rejects(api.createReset({ host: "example.org", source: "ctl", username: "" }), "invites.bad_username");
     });
 
