@@ -1,0 +1,66 @@
+// Creating an invite on behalf of an API key: the request is checked against the key's
+// scope (403 naming the bound), then handed to the invites module for the key's host.
+import type { CreatedInvite, InviteType, InvitesApi } from "../invites/types.js";
+import { errors } from "./errors.js";
+import type { ApiKey } from "./keys.js";
+import { requireExpiry, requireGroups, requireOperation, requireRoles, requireType, requireUses } from "./scope.js";
+
+export interface CreateInput {
+  type: InviteType;
+  /** undefined = the default (1); null = unlimited. */
+  uses?: number | null;
+  /** Epoch ms; undefined = the invites module's default, capped by the key's max-expiry. */
+  expiresAt?: number;
+  username?: string;
+  inviter?: string;
+  roles?: string[];
+  groups?: string[];
+  note?: string | null;
+}
+
+export async function createForKey(invites: InvitesApi, key: ApiKey, input: CreateInput, now = Date.now()): Promise<CreatedInvite> {
+  const s = key.scope;
+  requireOperation(s, "create");
+  requireType(s, input.type);
+  requireUses(s, input.uses === undefined ? 1 : input.uses);
+  if (input.expiresAt !== undefined) requireExpiry(s, input.expiresAt, now);
+  requireRoles(s, input.roles ?? []);
+  requireGroups(s, input.groups ?? []);
+  if (input.inviter !== undefined) {
+    const domain = input.inviter.slice(input.inviter.lastIndexOf("@") + 1).toLowerCase();
+    if (domain !== key.host) throw errors.out_of_scope(`inviter must be an account on ${key.host}, the host of this API key`, { field: "inviter" });
+  }
+  const base = {
+    host: key.host,
+    source: `api/key/${key.id}`,
+    ...(input.uses !== undefined ? { usesAllowed: input.uses } : {}),
+    ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
+    ...(input.username !== undefined ? { username: input.username } : {}),
+    ...(input.roles ? { roles: input.roles } : {}),
+    ...(input.groups ? { groups: input.groups } : {}),
+    ...(input.note !== undefined ? { note: input.note } : {}),
+  };
+  const created = await make(invites, input, base);
+  // Without an explicit expiry the invites module's default applies; a key's max-expiry caps it.
+  const cap = s.maxExpiryMs === null ? undefined : now + s.maxExpiryMs;
+  if (cap !== undefined && created.invite.expiresAt > cap) {
+    created.invite = await invites.update(created.invite.id, { expiresAt: cap }, base.source);
+  }
+  return created;
+}
+
+type Base = Parameters<InvitesApi["createAccount"]>[0];
+
+function make(invites: InvitesApi, input: CreateInput, base: Base): Promise<CreatedInvite> {
+  switch (input.type) {
+    case "account":
+      return invites.createAccount(base);
+    case "reset":
+      if (input.username === undefined) throw errors.bad_parameter("A reset invite needs username (the account to reset)", { field: "username" });
+      return invites.createReset({ ...base, username: input.username });
+    case "contact":
+    case "account_and_contact":
+      if (input.inviter === undefined) throw errors.bad_parameter(`A ${input.type} invite needs inviter (the JID whose contact the new user becomes)`, { field: "inviter" });
+      return invites.createContact({ ...base, inviter: input.inviter, allowRegistration: input.type === "account_and_contact" });
+  }
+}

@@ -1,0 +1,106 @@
+// invites_api: Prosody's mod_invites_api as a drop-in (GET/POST /invites_api with an API
+// key -> 201 + Location), plus a JSON API under /v1 for admins' tools. See README.md and
+// docs/invites-api.md.
+import { defineModule, type HttpRequest, type HttpResponse, type NextFunction } from "../../core/types.js";
+import { opt } from "../../core/options.js";
+import type { ModuleError } from "../../core/errors.js";
+import type { InvitesApi } from "../invites/types.js";
+import { createAuthenticator } from "./auth.js";
+import { applyCors } from "./cors.js";
+import { ctlCommands } from "./ctl.js";
+import { errors } from "./errors.js";
+import { KeyStore, type ApiKey } from "./keys.js";
+import { legacyHandler } from "./legacy.js";
+import { openApiDocument } from "./openapi.js";
+import { Buckets, parseRate, type Rate } from "./ratelimit.js";
+import { v1Handlers } from "./v1.js";
+
+const rateOption = (def: string, describe: string) => opt.custom<string>({
+  default: def, describe,
+  check: (raw) => (parseRate(raw) ? undefined : `expected a rate such as "60/minute" or "10/30s", got ${JSON.stringify(raw)}`),
+});
+
+/** Allowed methods per path, for CORS preflight and 405 answers. */
+function methodsFor(path: string): string | undefined {
+  if (path === "/" || path === "") return "GET, POST, OPTIONS";
+  if (path === "/v1/invites" || path === "/v1/invites/") return "GET, POST, OPTIONS";
+  if (/^\/v1\/invites\/[^/]+\/?$/.test(path)) return "GET, PATCH, DELETE, OPTIONS";
+  if (path === "/v1/openapi.json") return "GET, OPTIONS";
+  return undefined;
+}
+
+export default defineModule({
+  name: "invites_api",
+  description: "Authenticated HTTP API for creating and managing invites (Prosody mod_invites_api compatible)",
+  dependencies: ["invites"],
+  options: {
+    invites_api_rate_limit: rateOption("60/minute", "Requests per API key"),
+    invites_api_rate_burst: opt.integer({ default: 20, min: 1, max: 1_000_000, describe: "Requests a key may make at once before the rate applies" }),
+    invites_api_auth_failure_limit: rateOption("10/minute", "Failed authentications per client address"),
+    invites_api_auth_failure_burst: opt.integer({ default: 10, min: 1, max: 1_000_000, describe: "Failed authentications before the rate applies" }),
+    invites_api_cors: opt.boolean({ default: true }),
+    invites_api_cors_origins: opt.list({ default: ["*"], describe: "Origins allowed to call the API from a browser; * = any" }),
+    invites_api_cors_max_age: opt.period({ default: "2 hours", max: "1 day", describe: "How long browsers may cache a preflight answer" }),
+  },
+  setup(mod) {
+    const o = mod.options;
+    const invites = mod.depends<InvitesApi>("invites");
+    const keys = new KeyStore(mod.openStore<ApiKey>("key"), mod.openStore<string[]>("key_index"), mod.openStore<number>("key_used"));
+    for (const cmd of ctlCommands(keys, mod.config.hosts)) mod.provideCtl(cmd);
+
+    const authenticate = createAuthenticator({
+      keys,
+      requests: new Buckets(parseRate(o.invites_api_rate_limit) as Rate, o.invites_api_rate_burst),
+      failures: new Buckets(parseRate(o.invites_api_auth_failure_limit) as Rate, o.invites_api_auth_failure_burst),
+      realm: "invites_api",
+      log: mod.log,
+    });
+    const cors = { enabled: o.invites_api_cors, origins: o.invites_api_cors_origins, maxAgeS: Math.round(o.invites_api_cors_max_age / 1000) };
+
+    const router = mod.router();
+    router.use((req: HttpRequest, res: HttpResponse, next: NextFunction) => {
+      const methods = methodsFor(req.path);
+      if (methods === undefined) return next();
+      applyCors(req, res, cors, methods);
+      if (req.method === "OPTIONS") { res.setHeader("Allow", methods); res.status(204).end(); return; }
+      next();
+    });
+
+    const legacy = legacyHandler(invites, authenticate);
+    router.get("/", legacy);
+    router.post("/", legacy);
+
+    const v1 = v1Handlers(invites, authenticate);
+    router.post("/v1/invites", v1.create);
+    router.get("/v1/invites", v1.list);
+    router.get("/v1/invites/:id", v1.read);
+    router.patch("/v1/invites/:id", v1.update);
+    router.delete("/v1/invites/:id", v1.revoke);
+    let doc: string | undefined;
+    router.get("/v1/openapi.json", (_req: HttpRequest, res: HttpResponse) => {
+      doc ??= JSON.stringify(openApiDocument(mod.url()));
+      res.type("application/json").send(doc);
+    });
+
+    // A known path with a method it does not have: 405 naming the allowed ones.
+    router.use((req: HttpRequest, res: HttpResponse, next: NextFunction) => {
+      const methods = methodsFor(req.path);
+      if (methods === undefined) return next();
+      res.setHeader("Allow", methods);
+      next(errors.method_not_allowed(`${req.method} is not allowed here (allowed: ${methods})`));
+    });
+
+    // Typed errors answered here, by shape rather than instanceof: when core/errors.ts is
+    // loaded twice (CommonJS and ESM copies under a test runner), core's handler would not
+    // recognise this module's errors and would answer them as a generic 400 or 500.
+    router.use((err: unknown, req: HttpRequest, res: HttpResponse, next: NextFunction) => {
+      const e = err as Partial<ModuleError> | undefined;
+      if (!e || e.name !== "ModuleError" || typeof e.status !== "number" || typeof e.code !== "string") return next(err);
+      if (e.status >= 500) mod.log.error({ err: e.cause ?? e, code: e.code, path: req.path }, "request failed");
+      if (res.headersSent) return;
+      res.status(e.status).type("application/json").send(JSON.stringify({ error: e.code, message: e.message, ...(e.detail ? { detail: e.detail } : {}) }));
+    });
+
+    return { keys };
+  },
+});
