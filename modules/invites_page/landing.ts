@@ -1,0 +1,138 @@
+// The landing page for each invite type, and the per-app setup page.
+import type { Invite } from "../invites/types.js";
+import { html, safeUrl, type Html } from "../web/html.js";
+import { formatDate } from "../web/i18n.js";
+import { layout, type PageCtx } from "../web/layout.js";
+import type { SiteApp } from "../web/apps.js";
+import { appCard, avatar, type Inviter } from "./render.js";
+
+export interface LandingData {
+  invite: Invite;
+  uri: string;
+  inviter: Inviter | undefined;
+  apps: { app: SiteApp; forDevice: boolean }[];
+  /** Where "Choose <app>" leads. */
+  proceedUrl(app: SiteApp): string;
+  /** Web registration for this invite (optionally naming the app). */
+  registerUrl(app?: SiteApp): string;
+  qr: Html;
+}
+
+const alternate = (uri: string) => html`<link rel="alternate" href="${uri}">`;
+
+function boundJid(invite: Invite): string | undefined {
+  return invite.username ? `${invite.username}@${invite.host}` : undefined;
+}
+
+function appList(ctx: PageCtx, d: LandingData): Html {
+  const mine = d.apps.filter((a) => a.forDevice);
+  const others = d.apps.filter((a) => !a.forDevice);
+  const list = (items: typeof d.apps) => html`<ul class="apps">${items.map((a) => appCard(ctx, a.app, d.proceedUrl(a.app), a.forDevice))}</ul>`;
+  if (!mine.length) return list(others);
+  return html`<h3 class="group">${ctx.t("for_device")}</h3>${list(mine)}${others.length ? html`<h3 class="group">${ctx.t("all_apps")}</h3>${list(others)}` : ""}`;
+}
+
+function qrBox(ctx: PageCtx, qr: Html): Html {
+  return html`<div class="qr-box"><h2>${ctx.t("qr_title")}</h2>${qr}<p class="hint">${ctx.t("qr_text")}</p></div>`;
+}
+
+function expiry(ctx: PageCtx, invite: Invite): Html {
+  return html`<p class="hint center">${ctx.t("expires_on", { date: formatDate(ctx.lang, invite.expiresAt) })}</p>`;
+}
+
+function accountPage(ctx: PageCtx, d: LandingData): string {
+  const { t, site } = ctx;
+  const { invite, inviter } = d;
+  const jid = boundJid(invite);
+  const body = html`<section class="card hero">
+${inviter ? avatar(inviter.name, inviter.avatar, "big") : ""}
+<h1>${t("join_title", { site: site.name })}</h1>
+<p class="lead">${inviter ? t("intro_inviter", { inviter: inviter.name, site: site.name }) : t("intro", { site: site.name })}</p>
+${invite.type === "account_and_contact" && inviter ? html`<p>${t("contact_too", { inviter: inviter.name })}</p>` : ""}
+${jid ? html`<p>${t("bound_to", { jid })}</p>` : ""}
+<p class="hint">${t("xmpp_blurb", { site: site.name })}</p>
+</section>
+<section class="card">
+<h2><span class="step">1</span> ${t("get_app")}</h2>
+<p>${t("get_app_text")}</p>
+${appList(ctx, d)}
+</section>
+<section class="card split">
+<div>
+<h2>${t("have_app")}</h2>
+<p><a class="button" href="${d.uri}">${t("open_in_app")}</a></p>
+<p>${t("register_web_text")}</p>
+<p><a class="button secondary" href="${safeUrl(d.registerUrl())}">${t("register_web")}</a></p>
+</div>
+${qrBox(ctx, d.qr)}
+</section>
+${expiry(ctx, invite)}`;
+  return layout(ctx, { title: t("join_title", { site: site.name }), body, head: alternate(d.uri), variant: "wide" });
+}
+
+function contactPage(ctx: PageCtx, d: LandingData): string {
+  const { t } = ctx;
+  const name = d.inviter?.name ?? d.invite.inviter ?? "";
+  const body = html`<section class="card hero">
+${avatar(name, d.inviter?.avatar, "big")}
+<h1>${t("contact_title", { inviter: name })}</h1>
+<p class="lead">${t("contact_intro", { inviter: name })}</p>
+<p>${t("contact_address", { jid: d.invite.inviter ?? "" })}</p>
+<p><a class="button big" href="${d.uri}">${t("contact_add", { inviter: name })}</a></p>
+</section>
+<section class="card split">
+<div>
+<h2>${t("get_app")}</h2>
+<p>${t("contact_no_app")}</p>
+</div>
+${qrBox(ctx, d.qr)}
+</section>
+<section class="card">${appList(ctx, d)}</section>
+${expiry(ctx, d.invite)}`;
+  return layout(ctx, { title: t("contact_title", { inviter: name }), body, head: alternate(d.uri), variant: "wide" });
+}
+
+function resetPage(ctx: PageCtx, d: LandingData): string {
+  const { t } = ctx;
+  const body = html`<section class="card hero">
+<h1>${t("reset_title")}</h1>
+<p class="lead">${t("reset_intro", { jid: boundJid(d.invite) ?? d.invite.host })}</p>
+<p><a class="button big" href="${safeUrl(d.registerUrl())}">${t("reset_button")}</a></p>
+</section>
+${expiry(ctx, d.invite)}`;
+  return layout(ctx, { title: t("reset_title"), body, head: alternate(d.uri) });
+}
+
+export function landingPage(ctx: PageCtx, d: LandingData): string {
+  switch (d.invite.type) {
+    case "account":
+    case "account_and_contact": return accountPage(ctx, d);
+    case "contact": return contactPage(ctx, d);
+    case "reset": return resetPage(ctx, d);
+  }
+}
+
+/** Step by step for one app: install it, then open the invite in it. */
+export function setupPage(ctx: PageCtx, d: LandingData, app: SiteApp, backUrl: string): string {
+  const { t, site } = ctx;
+  const buttons = app.download?.buttons ?? (app.link ? [{ url: app.link, text: t("download", { app: app.name }) }] : []);
+  const canRegister = d.invite.type === "account" || d.invite.type === "account_and_contact";
+  const body = html`<section class="card hero">
+${avatar(app.name, app.image, "big")}
+<h1>${t("setup_title", { site: site.name, app: app.name })}</h1>
+${app.text ? html`<p class="lead">${app.text}</p>` : ""}
+</section>
+<section class="card">
+<h2><span class="step">1</span> ${t("step_install", { app: app.name })}</h2>
+<p>${app.download?.text ?? t("step_install_text", { app: app.name })}</p>
+<p class="buttons">${buttons.map((b) => html`<a class="button secondary" href="${safeUrl(b.url)}" rel="noopener">${b.text ?? b.alttext ?? t("download", { app: app.name })}</a> `)}</p>
+</section>
+<section class="card">
+<h2><span class="step">2</span> ${t("step_activate")}</h2>
+<p>${t("step_activate_text", { app: app.name })}</p>
+<p><a class="button big" href="${d.uri}">${t("accept_with", { app: app.name })}</a></p>
+${canRegister ? html`<p class="hint"><a href="${safeUrl(d.registerUrl(app))}">${t("fallback_register")}</a></p>` : ""}
+</section>
+<p class="center"><a href="${safeUrl(backUrl)}">${t("back_to_apps")}</a></p>`;
+  return layout(ctx, { title: t("setup_title", { site: site.name, app: app.name }), body, head: alternate(d.uri) });
+}

@@ -1,0 +1,90 @@
+// The registration form (new account or password reset) and the pages after it.
+import type { Invite } from "../invites/types.js";
+import type { SiteApp } from "../web/apps.js";
+import { html, safeUrl } from "../web/html.js";
+import { layout, type PageCtx } from "../web/layout.js";
+import { avatar, type Inviter } from "../invites_page/render.js";
+
+export interface FormData {
+  invite: Invite;
+  token: string;
+  app: SiteApp | undefined;
+  csrf: string;
+  /** Where the form posts (this page's URL). */
+  action: string;
+  inviter: Inviter | undefined;
+  minLength: number;
+  error?: string;
+  user?: string;
+  /** The invite's xmpp: URI, for apps that can take it over. */
+  uri: string;
+}
+
+export function registerForm(ctx: PageCtx, d: FormData): string {
+  const { t } = ctx;
+  const reset = d.invite.type === "reset";
+  const bound = d.invite.username;
+  const title = reset ? t("reset_title") : t("register_title");
+  const hidden = html`<input type="hidden" name="token" value="${d.token}">
+<input type="hidden" name="csrf" value="${d.csrf}">
+${d.app ? html`<input type="hidden" name="app_id" value="${d.app.id}">` : ""}`;
+  const body = html`<section class="card">
+${d.app ? html`<div class="center">${avatar(d.app.name, d.app.image, "big")}</div>` : d.inviter && !reset ? html`<div class="center">${avatar(d.inviter.name, d.inviter.avatar, "big")}</div>` : ""}
+<h1 class="center">${title}</h1>
+<p class="center">${reset ? t("reset_intro", { jid: `${bound ?? ""}@${d.invite.host}` }) : t("register_intro", { domain: d.invite.host })}</p>
+${d.app && !reset ? html`<p class="center hint">${t("register_with_app", { app: d.app.name })}</p>` : ""}
+${d.error ? html`<p class="alert" role="alert">${d.error}</p>` : ""}
+<form method="post" action="${d.action}">
+${hidden}
+${reset ? html`<input type="hidden" name="user" value="${bound ?? ""}">` : html`<label for="user">${t("username")}</label>
+<div class="with-suffix"><input id="user" name="user" value="${bound ?? d.user ?? ""}" required maxlength="64" autocomplete="username" autocapitalize="none" autocorrect="off" spellcheck="false" aria-describedby="user-help"${bound ? html` readonly` : ""}${!bound && !d.error ? html` autofocus` : ""}><span>@${d.invite.host}</span></div>
+<p id="user-help" class="hint">${t("username_help")}</p>`}
+<label for="password">${reset ? t("new_password") : t("password")}</label>
+<input id="password" name="password" type="password" required minlength="${d.minLength}" autocomplete="new-password" aria-describedby="password-help">
+<p id="password-help" class="hint">${t("password_help", { n: d.minLength })}</p>
+<button class="submit" type="submit">${reset ? t("change_password") : t("create_account")}</button>
+</form>
+</section>
+${d.app?.supports_preauth_uri && !reset ? html`<p class="center hint"><a href="${d.uri}">${t("accept_with", { app: d.app.name })}</a></p>` : ""}`;
+  return layout(ctx, { title, body });
+}
+
+export interface SuccessData {
+  jid: string;
+  app: SiteApp | undefined;
+  /** Display names of who is now a mutual contact. */
+  contacts: string[];
+  webchatUrl: string | undefined;
+}
+
+export function successPage(ctx: PageCtx, d: SuccessData): string {
+  const { t } = ctx;
+  const appName = d.app?.name ?? "XMPP";
+  const steps = d.app?.setup?.text
+    ? html`<p>${d.app.setup.text}</p>`
+    : html`<ol class="steps"><li>${t("success_steps_1", { app: appName })}</li><li>${t("success_steps_2")}</li><li>${t("success_steps_3", { jid: d.jid })}</li></ol>`;
+  const body = html`<section class="card message ok">
+<div class="icon" aria-hidden="true">✓</div>
+<h1>${t("success_title")}</h1>
+<p>${t("success_address")}</p>
+<strong class="jid" id="jid">${d.jid}</strong>
+${d.contacts.map((c) => html`<p>${t("success_contact", { inviter: c })}</p>`)}
+</section>
+<section class="card">
+<h2>${d.app ? t("success_next_app", { app: d.app.name }) : t("success_next")}</h2>
+${steps}
+${d.app?.link ? html`<p><a class="button secondary" href="${safeUrl(d.app.link)}" rel="noopener">${t("download", { app: d.app.name })}</a></p>` : ""}
+${d.webchatUrl ? html`<p><a class="button" href="${safeUrl(d.webchatUrl)}" rel="noopener">${t("success_webchat")}</a></p>` : ""}
+</section>`;
+  return layout(ctx, { title: t("success_title"), body });
+}
+
+export function resetDonePage(ctx: PageCtx, jid: string): string {
+  const { t } = ctx;
+  const body = html`<section class="card message ok">
+<div class="icon" aria-hidden="true">✓</div>
+<h1>${t("reset_done_title")}</h1>
+<p>${t("reset_done_text", { jid })}</p>
+</section>`;
+  return layout(ctx, { title: t("reset_done_title"), body });
+}
