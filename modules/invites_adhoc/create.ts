@@ -128,6 +128,10 @@ export function createAccountCommand(deps: CommandDeps, permission: Permission):
       if (subscribe && !deps.policy.isLocal(req.fromBare)) {
         throw errors.bad_field(`Field "roster-subscription": your address ${req.fromBare} is not on a host served here, so the new user cannot be added to your contacts`, { field: "roster-subscription" });
       }
+      // The contact invite's URI names the requester, and the account is made on their host.
+      if (subscribe && host !== own) {
+        throw errors.bad_field(`Field "roster-subscription": with it the account is made on your own host ${own}, not ${host}`, { field: "roster-subscription" });
+      }
       const opts = {
         host, username, source: `adhoc/${req.fromBare.toLowerCase()}`, inviter: req.fromBare.toLowerCase(),
         expiresAt: expiresValue(v, "expires-after", now, req.isAdmin ? undefined : deps.maxUserExpiryMs),

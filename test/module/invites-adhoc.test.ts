@@ -152,6 +152,17 @@ describe("invites_adhoc commands", () => {
       expect(await invites.getById(String(field(res, "id")?.value))).to.include({ type: "account_and_contact", inviter: ADMIN });
     });
 
+    it("makes a roster-subscription invite on the requester's own host only", async () => {
+      t = await startTestHost({ enabled: ["invites", "invites_adhoc"], hosts: ["localhost", "example.org"] });
+      invites = t.api<InvitesApi>("invites");
+      r = runner(t);
+      expect(field(await r.run(NODES.createAccount, ADMIN), "host")).to.include({ type: "list-single", value: "localhost" });
+      const e = await refusal(r.run(NODES.createAccount, ADMIN, { host: "example.org", "roster-subscription": "1" }));
+      expect(e).to.include({ condition: "bad-request", field: "roster-subscription" });
+      const ok = await r.run(NODES.createAccount, ADMIN, { host: "example.org" });
+      expect(await invites.getById(String(field(ok, "id")?.value))).to.include({ type: "account", host: "example.org" });
+    });
+
     it("answers bad values with bad-request naming the field", async () => {
       await start();
       for (const [name, value] of [["expires-after", "soon"], ["uses", "0"], ["username", "a@b"], ["roster-subscription", "maybe"]] as const) {
