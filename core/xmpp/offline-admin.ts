@@ -1,11 +1,12 @@
-// The admin port when there is no XMPP link (invitectl, tests without a server).
+// The AdminPort when there is no XMPP link (invitectl, tests): every operation
+// says at once that the server is not reachable.
 import { adminErrors, type AdminPort } from "../admin.js";
 
-const refuse = async (): Promise<never> => { throw adminErrors.not_connected(); };
+const refuse = (): Promise<never> => Promise.reject(adminErrors.not_connected("Not connected to the XMPP server (no component link in this mode)"));
 
 export const offlineAdmin: AdminPort = {
   connected: false,
-  privileges: {},
+  privileges: Object.freeze({}),
   createAccount: refuse,
   changePassword: refuse,
   deleteAccount: refuse,

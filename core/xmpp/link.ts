@@ -1,0 +1,222 @@
+// The XEP-0114 component link: connects, reconnects with backoff, answers disco,
+// ping, XEP-0050 commands and module IQ handlers, records XEP-0356 privileges,
+// and carries the AdminPort's requests.
+import { EventEmitter } from "node:events";
+import { component, type Component, type IncomingContext } from "@xmpp/component";
+import type { Element } from "@xmpp/xml";
+import type { Logger } from "pino";
+import type { AdhocCommand, IqRequest } from "../types.js";
+import { adminErrors, type AdminPort } from "../admin.js";
+import { AdhocService, NS_COMMANDS } from "./adhoc.js";
+import { createAdminPort, RemoteStanzaError } from "./admin-ops.js";
+import { discoInfo, discoItems, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING } from "./disco.js";
+import { errorElement, errorFor, readError } from "./stanza-errors.js";
+import { readPrivileges } from "./privileges.js";
+
+export interface LinkOptions {
+  jid: string;
+  secret: string;
+  /** "host:port" of the server's component port. */
+  server: string;
+  hosts: readonly string[];
+  log: Logger;
+  isAdmin(bareJid: string): boolean;
+  commands: ReadonlyMap<string, AdhocCommand>;
+  /** Keyed `${type} ${xmlns}` of the payload. */
+  iqHandlers: ReadonlyMap<string, (iq: IqRequest) => Promise<Element | void> | Element | void>;
+  name?: string;
+  timeoutMs?: number;
+}
+
+const FIRST_DELAY_MS = 500;
+const MAX_DELAY_MS = 5000;
+
+export class ComponentLink extends EventEmitter {
+  readonly admin: AdminPort;
+  private entity: Component | undefined;
+  private online = false;
+  private stopped = true;
+  private delay = FIRST_DELAY_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private error: string | undefined;
+  private warned: string | undefined;
+  private readonly privilegesByHost = new Map<string, Record<string, string>>();
+  private readonly adhoc: AdhocService;
+  private readonly log: Logger;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly opts: LinkOptions) {
+    super();
+    this.log = opts.log;
+    this.timeoutMs = opts.timeoutMs ?? 10000;
+    this.adhoc = new AdhocService({ commands: opts.commands, hosts: opts.hosts, isAdmin: (j) => opts.isAdmin(j) });
+    const state = { connected: () => this.online, privileges: () => this.privileges };
+    this.admin = createAdminPort({
+      get connected() { return state.connected(); },
+      get privileges() { return state.privileges(); },
+      hosts: opts.hosts,
+      privilegesFor: (domain) => this.privilegesByHost.get(domain) ?? {},
+      request: (iq) => this.request(iq),
+    });
+  }
+
+  get connected(): boolean { return this.online; }
+  get lastError(): string | undefined { return this.error; }
+
+  /** What the servers granted on this connection, merged over hosts. */
+  get privileges(): Readonly<Record<string, string>> {
+    return Object.assign({}, ...this.privilegesByHost.values()) as Record<string, string>;
+  }
+
+  /** Starts connecting in the background; the link then keeps itself connected until stop(). */
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.delay = FIRST_DELAY_MS;
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const entity = this.entity;
+    this.entity = undefined;
+    this.setOffline();
+    if (!entity) return;
+    entity.removeAllListeners("disconnect");
+    try {
+      await withTimeout(entity.stop(), 3000);
+    } catch {
+      entity.socket?.destroy();
+    }
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const entity = component({ service: `xmpp://${this.opts.server}`, domain: this.opts.jid, password: this.opts.secret });
+    // Our own backoff replaces the library's fixed one-second retry.
+    entity.reconnect.stop();
+    this.entity = entity;
+    entity.on("error", (err: Error) => {
+      if (this.entity !== entity) return; // a stopped connection's last words
+      this.error = describe(err);
+      this.log.debug({ err: this.error }, "component link error");
+    });
+    entity.on("disconnect", () => this.lost(entity));
+    entity.middleware.use((ctx, next) => this.incoming(ctx, next));
+    this.log.debug({ server: this.opts.server, jid: this.opts.jid }, "connecting to the XMPP server");
+    entity.start().then(
+      () => {
+        if (this.entity !== entity) return;
+        this.online = true;
+        this.delay = FIRST_DELAY_MS;
+        this.error = undefined;
+        this.warned = undefined;
+        this.log.info({ server: this.opts.server, jid: this.opts.jid }, "connected to the XMPP server");
+        this.emit("online");
+      },
+      (err: Error) => {
+        if (this.entity !== entity) return;
+        const why = describe(err);
+        // Warn once per distinct failure; the retries every few seconds go to debug.
+        const level = why === this.warned ? "debug" : "warn";
+        this.warned = why;
+        this.error = why;
+        this.log[level]({ server: this.opts.server, err: why, retryInMs: this.delay }, "could not connect to the XMPP server");
+        // A refused handshake leaves the socket open: close it, and retry from lost().
+        if (entity.status === "disconnect" || entity.status === "offline") this.lost(entity);
+        else entity.socket?.destroy();
+      },
+    );
+  }
+
+  private lost(entity: Component): void {
+    if (this.entity !== entity) return;
+    this.entity = undefined;
+    entity.removeAllListeners("disconnect");
+    if (this.online) this.log.warn({ server: this.opts.server }, "disconnected from the XMPP server; reconnecting");
+    this.setOffline();
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.connect(), this.delay);
+    this.delay = Math.min(this.delay * 2, MAX_DELAY_MS);
+  }
+
+  private setOffline(): void {
+    this.privilegesByHost.clear();
+    if (!this.online) return;
+    this.online = false;
+    this.emit("offline");
+  }
+
+  /** One request to the server, bounded by timeoutMs and by the connection's life. */
+  private async request(iq: Element): Promise<Element> {
+    const entity = this.entity;
+    if (!entity || !this.online) throw adminErrors.not_connected();
+    let onLost: (() => void) | undefined;
+    const lost = new Promise<never>((_, reject) => {
+      onLost = () => reject(adminErrors.not_connected("The XMPP server went away during the request; try again shortly"));
+      this.once("offline", onLost);
+    });
+    try {
+      return await Promise.race([entity.iqCaller.request(iq, this.timeoutMs), lost]);
+    } catch (e) {
+      const err = e as Error & { condition?: string; type?: string; text?: string; element?: Element };
+      if (err.name === "TimeoutError") throw adminErrors.timeout();
+      if (err.name === "StanzaError") {
+        const r = err.element ? readError(err.element) : { condition: err.condition ?? "undefined-condition", type: err.type ?? "cancel", text: err.text ?? "" };
+        throw new RemoteStanzaError(r.condition, r.type, r.text);
+      }
+      throw e;
+    } finally {
+      if (onLost) this.off("offline", onLost);
+    }
+  }
+
+  private async incoming(ctx: IncomingContext, next: () => Promise<unknown>): Promise<unknown> {
+    const { stanza } = ctx;
+    if (stanza.is("message")) {
+      const perms = readPrivileges(stanza, this.opts.hosts);
+      if (perms) {
+        this.privilegesByHost.set(perms.host, perms.perms);
+        this.log.info({ host: perms.host, namespace: perms.namespace, privileges: perms.perms }, "XEP-0356 privileges granted");
+      }
+      return undefined;
+    }
+    // The library's iq callee has already checked the shape and set ctx.element for get/set.
+    if (!stanza.is("iq") || !ctx.element) return next();
+    const from = String(stanza.attrs.from ?? "");
+    const type = stanza.attrs.type as "get" | "set";
+    try {
+      return (await this.answer(from, type, ctx.element, stanza)) ?? true;
+    } catch (e) {
+      return errorFor(e, this.log, { from, type, xmlns: ctx.element.attrs.xmlns, node: ctx.element.attrs.node });
+    }
+  }
+
+  /** Returns the result payload, or undefined for an empty result. */
+  private async answer(from: string, type: "get" | "set", el: Element, stanza: Element): Promise<Element | undefined> {
+    const xmlns = String(el.attrs.xmlns ?? "");
+    const name = this.opts.name ?? "Invites";
+    if (type === "get" && el.is("query", NS_DISCO_INFO)) return discoInfo(el, from, this.adhoc, this.opts.commands, name);
+    if (type === "get" && el.is("query", NS_DISCO_ITEMS)) return discoItems(el, from, this.adhoc, this.opts.jid);
+    if (type === "get" && el.is("ping", NS_PING)) return undefined;
+    if (type === "set" && el.is("command", NS_COMMANDS)) return this.adhoc.execute(from, el);
+    const handler = this.opts.iqHandlers.get(`${type} ${xmlns}`);
+    // RFC 6120 §8.3.3.19: an IQ we do not understand.
+    if (!handler) return errorElement("cancel", "service-unavailable");
+    const reply = await handler({ from, to: String(stanza.attrs.to ?? ""), id: String(stanza.attrs.id ?? ""), type, element: el });
+    return reply ?? undefined;
+  }
+}
+
+function describe(err: Error & { condition?: string; code?: string }): string {
+  if (err.name === "StreamError") return `stream error: ${err.condition ?? err.message}${err.condition === "not-authorized" ? " (wrong component secret?)" : ""}`;
+  return err.code && !err.message.includes(err.code) ? `${err.code}: ${err.message}` : err.message;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error("timeout")), ms); })])
+    .finally(() => clearTimeout(timer));
+}
