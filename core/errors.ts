@@ -17,7 +17,17 @@ export interface ErrorSpec {
   message: string;
 }
 
+const BRAND = Symbol.for("xmpp-invites.ModuleError");
+
 export class ModuleError extends Error {
+  /**
+   * Recognised by brand rather than by class identity: a loader (tsx in tests, or two copies
+   * of this file in node_modules) may evaluate this module twice.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+  readonly [BRAND] = true;
   readonly code: string;
   readonly status: number;
   readonly type: XmppErrorType;

@@ -5,7 +5,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import Keyv from "keyv";
 import type { Store } from "./types.js";
-import { coreErrors } from "./errors.js";
+import { coreErrors, isModuleError } from "./errors.js";
 
 export interface Storage {
   open<T>(namespace: string): Store<T>;
@@ -39,7 +39,42 @@ export function safeUri(uri: string): string {
   return uri.replace(/\/\/([^@/]*)@/, "//[redacted]@");
 }
 
-async function openKeyv(uri: string, dataDir: string): Promise<{ keyv: Keyv; ping: () => Promise<void> }> {
+type Query = (sql: string, ...params: unknown[]) => Promise<{ key?: string; value?: string }[]>;
+
+/**
+ * Compare-and-set on the SQLite table itself, so that an update is atomic across processes
+ * too (invitectl beside the server): the write succeeds only if the row still holds what
+ * was read; otherwise it is read again and the function re-run.
+ */
+function sqliteCas(keyv: Keyv, query: Query) {
+  const ser = async (value: unknown) => (await keyv.serialize!({ value, expires: undefined })) as string;
+  const de = async (raw: string | undefined): Promise<unknown> => {
+    if (raw === undefined) return undefined;
+    const data = (await keyv.deserialize!(raw)) as { value?: unknown; expires?: number } | undefined;
+    if (!data || (typeof data.expires === "number" && Date.now() > data.expires)) return undefined;
+    return data.value;
+  };
+  return async <T>(rawKey: string, fn: (current: T | undefined) => T | undefined | Promise<T | undefined>): Promise<T | undefined> => {
+    const key = `${keyv.namespace ?? "keyv"}:${rawKey}`;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const raw = (await query("SELECT value FROM keyv WHERE key = ?", key))[0]?.value;
+      const next = await fn((await de(raw)) as T | undefined);
+      let rows: unknown[];
+      if (next === undefined) {
+        if (raw === undefined) return undefined;
+        rows = await query("DELETE FROM keyv WHERE key = ? AND value = ? RETURNING key", key, raw);
+      } else if (raw === undefined) {
+        rows = await query("INSERT INTO keyv (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING RETURNING key", key, await ser(next));
+      } else {
+        rows = await query("UPDATE keyv SET value = ? WHERE key = ? AND value = ? RETURNING key", await ser(next), key, raw);
+      }
+      if (rows.length === 1) return next;
+    }
+    throw new Error(`update of ${rawKey}: too much contention`);
+  };
+}
+
+async function openKeyv(uri: string, dataDir: string): Promise<{ keyv: Keyv; ping: () => Promise<void>; cas?: ReturnType<typeof sqliteCas> }> {
   const scheme = uri.slice(0, uri.indexOf("://"));
   if (scheme === "memory") {
     const keyv = new Keyv({ store: new Map(), throwOnErrors: true });
@@ -56,7 +91,7 @@ async function openKeyv(uri: string, dataDir: string): Promise<{ keyv: Keyv; pin
     await adapter.query("PRAGMA journal_mode=WAL");
     await adapter.query("PRAGMA synchronous=NORMAL");
     const keyv = new Keyv({ store: adapter, throwOnErrors: true });
-    return { keyv, ping: async () => { await adapter.query("SELECT 1"); } };
+    return { keyv, ping: async () => { await adapter.query("SELECT 1"); }, cas: sqliteCas(keyv, adapter.query as Query) };
   }
   // PostgreSQL and Redis adapters are optional dependencies, loaded only when configured.
   const pkg = scheme.startsWith("redis") ? "@keyv/redis" : "@keyv/postgres";
@@ -71,7 +106,14 @@ async function openKeyv(uri: string, dataDir: string): Promise<{ keyv: Keyv; pin
 }
 
 export async function openStorage(uri: string, dataDir: string): Promise<Storage> {
-  const { keyv, ping } = await openKeyv(uri, dataDir);
+  let opened: Awaited<ReturnType<typeof openKeyv>>;
+  try {
+    opened = await openKeyv(uri, dataDir);
+  } catch (cause) {
+    if (isModuleError(cause)) throw cause;
+    throw coreErrors.store(`Cannot open the store ${safeUri(uri)}: ${(cause as Error).message}`, undefined, { cause });
+  }
+  const { keyv, ping, cas } = opened;
   keyv.on("error", () => { /* surfaced by throwOnErrors at the call site */ });
   const locks = new KeyLocks();
   const wrap = async <R>(op: string, fn: () => Promise<R>): Promise<R> => {
@@ -91,6 +133,7 @@ export async function openStorage(uri: string, dataDir: string): Promise<Storage
         set: (key, value, ttl) => wrap("set", async () => { await keyv.set(k(key), value, ttl); }),
         delete: (key) => wrap("delete", async () => keyv.delete(k(key))),
         update: (key, fn) => locks.run(k(key), async () => {
+          if (cas) return wrap("update", () => cas<T>(k(key), fn));
           const current = await wrap("get", async () => (await keyv.get<T>(k(key))) ?? undefined);
           const next = await fn(current);
           if (next === undefined) { if (current !== undefined) await wrap("delete", () => keyv.delete(k(key))); }

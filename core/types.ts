@@ -127,7 +127,9 @@ export interface Store<T> {
   set(key: string, value: T, ttlMs?: number): Promise<void>;
   delete(key: string): Promise<boolean>;
   /**
-   * Atomic read-modify-write of one key: calls on the same store and key are serialized.
+   * Atomic read-modify-write of one key: calls on the same store and key are serialized in
+   * this process, and on SQLite the write is a compare-and-set, so it is atomic across
+   * processes too. `fn` may therefore run more than once: keep it free of side effects.
    * Return `undefined` to delete, the same object to leave it, or a new value to write.
    */
   update(key: string, fn: (current: T | undefined) => T | undefined | Promise<T | undefined>): Promise<T | undefined>;
