@@ -91,6 +91,8 @@ export function createAdminPort(t: AdminTransport): AdminPort {
         if (e.condition === "forbidden" || e.condition === "not-authorized") {
           throw adminErrors.privilege_missing(`The XMPP server refused the XEP-0356 roster ${type} (${e.condition}); check that the privilege module is enabled for the component too`);
         }
+        // RFC 6121 §8.5.1: an IQ to the bare JID of an account that does not exist.
+        if (e.condition === "service-unavailable" || e.condition === "item-not-found") throw adminErrors.no_such_user();
         if (type === "set" && e.condition === "internal-server-error") {
           // ejabberd 23.01 fails privileged roster sets this way ({module_not_loaded,mod_roster,...}).
           throw adminErrors.unsupported("The XMPP server failed the XEP-0356 roster set (internal-server-error); ejabberd 23.01 has this bug, so roster entries cannot be added there");

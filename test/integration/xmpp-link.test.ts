@@ -124,6 +124,11 @@ describe("XMPP component link (real Prosody)", function () {
     expect(await link.admin.getRoster("user1@localhost")).to.deep.include({ jid: "friend@localhost", name: "Friend", subscription: "both", groups: ["Invited"] });
   });
 
+  it("setRosterItem for an unknown account fails with admin.no_such_user", async () => {
+    const err = await rejects(link.admin.setRosterItem("ghost@localhost", { jid: "friend@localhost", subscription: "both", groups: [] }));
+    expect(isModuleError(err, "admin.no_such_user"), String(err)).to.equal(true);
+  });
+
   it("deleteAccount removes the account; deleting it again is admin.no_such_user", async () => {
     await link.admin.createAccount("leaver@localhost", "pw");
     await link.admin.deleteAccount("leaver@localhost");
