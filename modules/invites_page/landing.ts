@@ -3,7 +3,7 @@ import type { Invite } from "../invites/types.js";
 import { html, safeUrl, type Html } from "../web/html.js";
 import { formatDate } from "../web/i18n.js";
 import { layout, type PageCtx } from "../web/layout.js";
-import type { SiteApp } from "../web/apps.js";
+import { appText, type SiteApp } from "../web/apps.js";
 import { appCard, avatar, type Inviter } from "./render.js";
 
 export interface LandingData {
@@ -29,7 +29,8 @@ function appList(ctx: PageCtx, d: LandingData): Html {
   const others = d.apps.filter((a) => !a.forDevice);
   const list = (items: typeof d.apps) => html`<ul class="apps">${items.map((a) => appCard(ctx, a.app, d.proceedUrl(a.app), a.forDevice))}</ul>`;
   if (!mine.length) return list(others);
-  return html`<h3 class="group">${ctx.t("for_device")}</h3>${list(mine)}${others.length ? html`<h3 class="group">${ctx.t("all_apps")}</h3>${list(others)}` : ""}`;
+  // The other platforms' apps stay one tap away (<details> needs no script).
+  return html`<h3 class="group">${ctx.t("for_device")}</h3>${list(mine)}${others.length ? html`<details class="more"><summary>${ctx.t("all_apps")} (${others.length})</summary>${list(others)}</details>` : ""}`;
 }
 
 function qrBox(ctx: PageCtx, qr: Html): Html {
@@ -120,11 +121,11 @@ export function setupPage(ctx: PageCtx, d: LandingData, app: SiteApp, backUrl: s
   const body = html`<section class="card hero">
 ${avatar(app.name, app.image, "big")}
 <h1>${t("setup_title", { site: site.name, app: app.name })}</h1>
-${app.text ? html`<p class="lead">${app.text}</p>` : ""}
+${app.text ? html`<p class="lead">${appText(app, ctx.lang, "text")}</p>` : ""}
 </section>
 <section class="card">
 <h2><span class="step">1</span> ${t("step_install", { app: app.name })}</h2>
-<p>${app.download?.text ?? t("step_install_text", { app: app.name })}</p>
+<p>${appText(app, ctx.lang, "download") ?? t("step_install_text", { app: app.name })}</p>
 <p class="buttons">${buttons.map((b) => html`<a class="button secondary" href="${safeUrl(b.url)}" rel="noopener">${b.text ?? b.alttext ?? t("download", { app: app.name })}</a> `)}</p>
 </section>
 <section class="card">

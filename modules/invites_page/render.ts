@@ -5,7 +5,7 @@ import type { InvalidReason, Invite } from "../invites/types.js";
 import { html, safeUrl, type Html } from "../web/html.js";
 import { formatDate, type Key } from "../web/i18n.js";
 import { messagePage, type PageCtx } from "../web/layout.js";
-import { renderLinkTemplate, type SiteApp } from "../web/apps.js";
+import { appText, renderLinkTemplate, type SiteApp } from "../web/apps.js";
 
 export interface Inviter { jid: string; name: string; avatar: string | undefined }
 
@@ -74,7 +74,7 @@ ${avatar(app.name, app.image)}
 <div class="app-body">
 <h3>${app.name}${forDevice ? html` <span class="badge">${ctx.t("recommended")}</span>` : ""}</h3>
 <p class="platforms">${app.platforms.map((p) => html`<span class="tag">${p}</span> `)}</p>
-${app.text ? html`<p>${app.text}</p>` : ""}
+${app.text ? html`<p>${appText(app, ctx.lang, "text")}</p>` : ""}
 </div>
 <a class="button" href="${safeUrl(href)}">${ctx.t("choose", { app: app.name })}</a>
 </li>`;

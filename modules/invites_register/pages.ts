@@ -1,6 +1,6 @@
 // The registration form (new account or password reset) and the pages after it.
 import type { Invite } from "../invites/types.js";
-import type { SiteApp } from "../web/apps.js";
+import { appText, type SiteApp } from "../web/apps.js";
 import { html, safeUrl } from "../web/html.js";
 import { layout, type PageCtx } from "../web/layout.js";
 import { avatar, type Inviter } from "../invites_page/render.js";
@@ -61,7 +61,7 @@ export function successPage(ctx: PageCtx, d: SuccessData): string {
   const { t } = ctx;
   const appName = d.app?.name ?? "XMPP";
   const steps = d.app?.setup?.text
-    ? html`<p>${d.app.setup.text}</p>`
+    ? html`<p>${appText(d.app, ctx.lang, "setup")}</p>`
     : html`<ol class="steps"><li>${t("success_steps_1", { app: appName })}</li><li>${t("success_steps_2")}</li><li>${t("success_steps_3", { jid: d.jid })}</li></ol>`;
   const body = html`<section class="card message ok">
 <div class="icon" aria-hidden="true">✓</div>
@@ -76,7 +76,7 @@ ${steps}
 ${d.app?.link ? html`<p><a class="button secondary" href="${safeUrl(d.app.link)}" rel="noopener">${t("download", { app: d.app.name })}</a></p>` : ""}
 ${d.webchatUrl ? html`<p><a class="button" href="${safeUrl(d.webchatUrl)}" rel="noopener">${t("success_webchat")}</a></p>` : ""}
 </section>`;
-  return layout(ctx, { title: t("success_title"), body });
+  return layout(ctx, { title: t("success_title"), body, noLangSwitch: true });
 }
 
 export function resetDonePage(ctx: PageCtx, jid: string): string {
@@ -86,5 +86,5 @@ export function resetDonePage(ctx: PageCtx, jid: string): string {
 <h1>${t("reset_done_title")}</h1>
 <p>${t("reset_done_text", { jid })}</p>
 </section>`;
-  return layout(ctx, { title: t("reset_done_title"), body });
+  return layout(ctx, { title: t("reset_done_title"), body, noLangSwitch: true });
 }

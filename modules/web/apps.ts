@@ -16,6 +16,14 @@ export interface SiteApp {
   login_link_format?: string;
   download?: { text?: string; buttons?: AppButton[] };
   setup?: { text?: string };
+  /** Texts in other languages, by language code: { fr: { text, setup, download } }. */
+  translations?: Record<string, { text?: string; setup?: string; download?: string }>;
+}
+
+/** An app's text in the page language when it has one, else as configured. */
+export function appText(app: SiteApp, lang: string, which: "text" | "setup" | "download"): string | undefined {
+  const own = which === "text" ? app.text : which === "setup" ? app.setup?.text : app.download?.text;
+  return own === undefined ? undefined : app.translations?.[lang]?.[which] ?? own;
 }
 
 export const PLATFORMS = ["Android", "iOS", "macOS", "Windows", "Linux", "Web"] as const;
@@ -29,18 +37,21 @@ export const DEFAULT_APPS: Omit<SiteApp, "id">[] = [
     link: `${PLAY}eu.siacs.conversations`,
     magic_link_format: "{app.link!}&referrer={invite.uri}",
     download: { buttons: [{ text: "Get it on Google Play", url: `${PLAY}eu.siacs.conversations` }, { text: "Get it on F-Droid", url: "https://f-droid.org/packages/eu.siacs.conversations/" }] },
+    translations: { fr: { text: "Une application de discussion pour Android, pensée pour le mobile." } },
   },
   {
     name: "Monal", platforms: ["iOS", "macOS"], supports_preauth_uri: true,
     text: "A modern chat app for iPhone, iPad and Mac, easy to use with a clean interface.",
     link: "https://monal-im.org/",
     download: { buttons: [{ text: "App Store (iPhone, iPad)", url: "https://apps.apple.com/app/id317711500" }, { text: "Mac App Store", url: "https://apps.apple.com/app/id1637078500" }] },
+    translations: { fr: { text: "Une application de discussion moderne pour iPhone, iPad et Mac, simple et claire." } },
   },
   {
     name: "Siskin IM", platforms: ["iOS"], supports_preauth_uri: true,
     text: "A lightweight and powerful chat app for iPhone and iPad.",
     link: "https://siskin.im/",
     download: { buttons: [{ text: "App Store", url: "https://apps.apple.com/app/id1153516838" }] },
+    translations: { fr: { text: "Une application de discussion légère et complète pour iPhone et iPad." } },
   },
   {
     name: "Gajim", platforms: ["Windows", "Linux"],
@@ -48,6 +59,7 @@ export const DEFAULT_APPS: Omit<SiteApp, "id">[] = [
     link: "https://gajim.org/",
     download: { buttons: [{ text: "Download Gajim", url: "https://gajim.org/download/" }] },
     setup: { text: "Start Gajim and choose \"Log in\" on the first screen, then enter your address and password." },
+    translations: { fr: { text: "Une application de discussion complète pour Windows et Linux.", setup: "Lancez Gajim, choisissez « Se connecter » sur le premier écran, puis saisissez votre adresse et votre mot de passe." } },
   },
   {
     name: "Dino", platforms: ["Linux"],
@@ -55,6 +67,7 @@ export const DEFAULT_APPS: Omit<SiteApp, "id">[] = [
     link: "https://dino.im/",
     download: { buttons: [{ text: "Download Dino", url: "https://dino.im/#download" }] },
     setup: { text: "Start Dino, choose \"Sign in\", then enter your address and password." },
+    translations: { fr: { text: "Une application de discussion moderne et libre pour Linux, respectueuse de votre vie privée.", setup: "Lancez Dino, choisissez « Se connecter », puis saisissez votre adresse et votre mot de passe." } },
   },
   {
     name: "Movim", platforms: ["Web"],
@@ -62,6 +75,7 @@ export const DEFAULT_APPS: Omit<SiteApp, "id">[] = [
     link: "https://join.movim.eu/",
     download: { text: "Movim runs on servers called pods: pick any public pod and sign in there with your new address.", buttons: [{ text: "Find a Movim pod", url: "https://join.movim.eu/" }] },
     setup: { text: "Open a Movim pod in your browser and sign in with your address and password." },
+    translations: { fr: { text: "Discutez dans votre navigateur, sur n'importe quel ordinateur, sans rien installer.", setup: "Ouvrez un pod Movim dans votre navigateur et connectez-vous avec votre adresse et votre mot de passe.", download: "Movim fonctionne sur des serveurs appelés pods : choisissez un pod public et connectez-vous-y avec votre nouvelle adresse." } },
   },
 ];
 

@@ -48,6 +48,8 @@ export interface PageParts {
   head?: Html;
   /** CSS class on <main> (e.g. "wide" for the app chooser). */
   variant?: string;
+  /** Hide the language links (pages answering a POST, which a GET cannot show again). */
+  noLangSwitch?: boolean;
 }
 
 export function layout(ctx: PageCtx, parts: PageParts): string {
@@ -74,7 +76,7 @@ ${site.logo ? html`<img class="logo" src="${safeUrl(site.logo)}" alt="">` : html
 ${parts.body}
 </main>
 <footer>
-<nav class="langs" aria-label="${t("language")}">${switcher.flatMap((s, i) => (i ? [html` · `, s] : [s]))}</nav>
+${parts.noLangSwitch ? "" : html`<nav class="langs" aria-label="${t("language")}">${switcher.flatMap((s, i) => (i ? [html` · `, s] : [s]))}</nav>`}
 <p>${t("powered")}</p>
 </footer>
 </body>

@@ -1,0 +1,129 @@
+// The whole journey in headless Chromium: open an invite link, pick an app, register,
+// see the success page; then a real XMPP client logs in as the new user on the real
+// Prosody and finds the inviter in its roster. With UPDATE_SCREENSHOTS=1 the pages are
+// also saved to docs/screenshots/.
+import { mkdirSync } from "node:fs";
+import { expect } from "chai";
+import type { Browser, Page } from "playwright-core";
+import type { InvitesApi } from "../../modules/invites/types.js";
+import { launchBrowser, newContext, DESKTOP, PHONE } from "../harness/browser.js";
+import { startProsody, type TestProsody } from "../harness/prosody.js";
+import { loginClient } from "../harness/xmpp-client.js";
+import { startTestHost, type TestHost } from "../helpers/host.js";
+
+const SHOTS = process.env["UPDATE_SCREENSHOTS"] === "1" ? new URL("../../docs/screenshots/", import.meta.url).pathname : undefined;
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+}
+
+async function waitFor(what: string, cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!cond()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("the invite journey in a browser", function () {
+  this.timeout(90_000);
+  let prosody: TestProsody;
+  let t: TestHost;
+  let invites: InvitesApi;
+  let browser: Browser;
+  let origin: string;
+
+  before(async () => {
+    prosody = await startProsody();
+    await prosody.registerUser("ann", "ann-password-1");
+    t = await startTestHost({
+      enabled: ["invites", "invites_page", "invites_register"], store: "sqlite",
+      xmpp: { server: prosody.componentServer, jid: prosody.componentJid, secret: prosody.componentSecret },
+      options: { site_name: "Example Chat", invites_page_rate_limit: 0, register_rate_limit: 0 },
+    });
+    invites = t.api<InvitesApi>("invites");
+    origin = new URL(t.baseUrl).origin;
+    await waitFor("the component link", () => !!t.host.link?.connected);
+    await waitFor("the XEP-0356 roster privilege", () => t.host.admin.privileges["roster"] === "both");
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await t?.stop();
+    await prosody?.destroy();
+  });
+
+  it("opens the link, picks an app, registers and sees the success page; the new user has the inviter as a mutual contact", async () => {
+    const c = await invites.createContact({ host: "localhost", source: "test", inviter: "ann@localhost", allowRegistration: true, extra: { inviter_name: "Ann" } });
+    const { context, external, errors } = await newContext(browser, origin, DESKTOP);
+    try {
+      const page = await context.newPage();
+      await page.goto(c.landingUrl!);
+      expect(await page.locator("h1").first().textContent()).to.equal("Join Example Chat");
+      expect(await page.locator("svg.qr").count()).to.equal(1);
+      // Linux desktop: Gajim (no preauth URI support) comes first and leads to web registration.
+      const first = page.locator("li.app").first();
+      expect(await first.locator("h3").textContent()).to.include("Gajim");
+      await shot(page, "landing-desktop");
+      await first.getByRole("link", { name: "Choose Gajim" }).click();
+      await page.waitForURL(/\/register\?t=.*c=gajim/);
+      await page.fill("#user", "gwen");
+      await page.fill("#password", "lilac-tandem-42");
+      await page.getByRole("button", { name: "Create my account" }).click();
+      await page.locator("#jid, .alert").first().waitFor();
+      expect(await page.locator("h1").first().textContent()).to.equal("Your account is ready");
+      expect(await page.locator("#jid").textContent()).to.equal("gwen@localhost");
+      expect(await page.textContent("body")).to.include("Ann is already in your contacts.").and.include("Start Gajim");
+      await shot(page, "success");
+      expect(external, "requests to other sites").to.deep.equal([]);
+      expect(errors, "console and CSP errors").to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+
+    const gwen = await loginClient({ port: prosody.c2sPort, jid: "gwen@localhost", password: "lilac-tandem-42" });
+    try {
+      expect(await gwen.roster()).to.deep.include({ jid: "ann@localhost", name: "Ann", subscription: "both", groups: [] });
+    } finally {
+      await gwen.close();
+    }
+  });
+
+  it("reaches the landing page from a short code typed by hand on a phone", async () => {
+    const c = await invites.createAccount({ host: "localhost", source: "test", inviter: "ann@localhost", shortCode: true, extra: { inviter_name: "Ann" } });
+    const { context, external, errors } = await newContext(browser, origin, PHONE);
+    try {
+      const page = await context.newPage();
+      await page.goto(`${t.baseUrl}invites_page`);
+      await page.fill("#code", c.invite.shortCode!.toLowerCase());
+      await Promise.all([page.waitForURL(/invites_page\?/), page.getByRole("button", { name: "Continue" }).click()]);
+      expect(page.url()).to.equal(c.landingUrl);
+      expect(await page.locator("p.lead").textContent()).to.equal("Ann has invited you to chat on Example Chat.");
+      // Android: Conversations is recommended first.
+      expect(await page.locator("li.app h3").first().textContent()).to.include("Conversations");
+      await shot(page, "landing-phone");
+      expect(external).to.deep.equal([]);
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("shows the page in French to a French browser, and in dark mode when asked", async () => {
+    const c = await invites.createAccount({ host: "localhost", source: "test", inviter: "ann@localhost", extra: { inviter_name: "Ann" } });
+    const { context, errors } = await newContext(browser, origin, PHONE, { locale: "fr-FR", colorScheme: "dark" });
+    try {
+      const page = await context.newPage();
+      await page.goto(c.landingUrl!);
+      expect(await page.locator("h1").first().textContent()).to.equal("Rejoignez Example Chat");
+      const bg = await page.evaluate<string>("getComputedStyle(document.body).backgroundColor");
+      expect(bg).to.equal("rgb(15, 18, 24)");
+      await shot(page, "landing-phone-fr-dark");
+      await page.getByRole("link", { name: "English" }).click();
+      expect(await page.locator("h1").first().textContent()).to.equal("Join Example Chat");
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
