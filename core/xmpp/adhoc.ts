@@ -43,6 +43,14 @@ export class AdhocService {
     }
   }
 
+  /** Says why a command was refused, so the requester knows what would allow it. */
+  private refusal(cmd: AdhocCommand): string {
+    const name = JSON.stringify(cmd.name);
+    if (cmd.permission === "admin") return `Only administrators of this service may run ${name}`;
+    if (cmd.permission === "local_user") return `Only users of ${this.deps.hosts.join(", ")} may run ${name}; your account is on another server`;
+    return `You may not run ${name}`;
+  }
+
   /** The commands `from` may run, for disco#items on the commands node (XEP-0050 §2.2). */
   listFor(from: string): AdhocCommand[] {
     return [...this.deps.commands.values()].filter((c) => this.permitted(c, from));
@@ -53,7 +61,7 @@ export class AdhocService {
     const node = String(command.attrs.node ?? "");
     const cmd = this.deps.commands.get(node);
     if (!cmd) throw coreErrors.not_found(`No command ${JSON.stringify(node)} here`);
-    if (!this.permitted(cmd, from)) throw coreErrors.forbidden(`You may not run ${JSON.stringify(node)}`);
+    if (!this.permitted(cmd, from)) throw coreErrors.forbidden(this.refusal(cmd));
 
     const action = (command.attrs.action ?? "execute") as AdhocRequest["action"];
     if (!ACTIONS.has(action)) throw coreErrors.bad_request(`Unknown action ${JSON.stringify(command.attrs.action)}`);

@@ -55,6 +55,14 @@ describe("XEP-0050 ad-hoc commands", () => {
     expect(seen).to.have.length(0);
   });
 
+  it("says why a command is refused: another server's user, or not an administrator", async () => {
+    const s = service();
+    const foreign = await rejection(s.execute(STRANGER, command("wizard")));
+    expect((foreign as Error).message).to.equal('Only users of example.org may run "Wizard"; your account is on another server');
+    const notAdmin = await rejection(s.execute(USER, command("admin")));
+    expect((notAdmin as Error).message).to.equal('Only administrators of this service may run "Admin"');
+  });
+
   it("answers an unknown node with item-not-found", async () => {
     const err = await rejection(service().execute(USER, command("nope")));
     expect(isModuleError(err) && err.condition).to.equal("item-not-found");
