@@ -31,7 +31,9 @@ export function hashSecret(secret: string): Buffer {
 }
 
 export function newKey(fields: Omit<ApiKey, "id" | "secretHash" | "createdAt">, now = Date.now()): { key: ApiKey; presented: string } {
-  const id = randomBytes(KEY_ID_BYTES).toString("base64url");
+  let id = randomBytes(KEY_ID_BYTES).toString("base64url");
+  // An id starting with "-" would read as a flag on the ctl command line (delete HOST KEY_ID).
+  while (!/^[A-Za-z0-9]/.test(id)) id = randomBytes(KEY_ID_BYTES).toString("base64url");
   const secret = randomBytes(SECRET_BYTES).toString("base64url");
   const key: ApiKey = { id, secretHash: hashSecret(secret).toString("hex"), createdAt: now, ...fields };
   return { key, presented: `${id}/${secret}` };

@@ -50,3 +50,12 @@ describe("invites_api keys and request parsing (unit)", () => {
     expect(code(() => parseQuery("__proto__=1", ["a"]))).to.equal("invites_api.unknown_parameter");
   });
 });
+
+describe("invites_api key ids (unit)", () => {
+  it("never start with - or _ (they would read as flags on the ctl command line)", () => {
+    for (let i = 0; i < 2000; i++) {
+      const { key } = newKey({ host: "h", name: null, expiresAt: null, methods: ["GET"], scope: DEFAULT_SCOPE });
+      expect(key.id).to.match(/^[A-Za-z0-9][A-Za-z0-9_-]{11}$/);
+    }
+  });
+});

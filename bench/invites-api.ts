@@ -1,0 +1,187 @@
+// Invite creation over HTTP: /invites_api with a Bearer key at 16 connections (each 201
+// answered after the invite is written to SQLite), against a bare express route returning
+// a fixed 201 (the ceiling) and, when installed, Prosody's own mod_invites_api on SQLite.
+// Run again with many invites already stored (BENCH_INVITES, default 1,000,000).
+// Servers run as child processes so that autocannon (in this process) does not share
+// their event loop. Figures are printed, not asserted.
+import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const CONNECTIONS = 16;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const BULK = Number(process.env.BENCH_INVITES ?? 1_000_000);
+const HOST = "example.org";
+const LIMITS = { invites_api_rate_limit: "1000000/second", invites_api_rate_burst: 1_000_000 };
+
+interface Result { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number; timeouts: number }
+type Autocannon = (opts: { url: string; connections: number; duration: number; headers?: Record<string, string>; method?: string }) => Promise<Result>;
+const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
+
+const self = fileURLToPath(import.meta.url);
+
+// ---- child side: one server per process ---------------------------------------------
+async function serveExpress(): Promise<void> {
+  const { default: express } = await import("express");
+  const app = express();
+  app.get("/invites_api", (_req, res) => { res.setHeader("Location", "xmpp:example.org?register;preauth=x"); res.status(201).end(); });
+  const server = app.listen(0, "127.0.0.1", () => {
+    const addr = server.address();
+    process.send!({ port: typeof addr === "object" && addr ? addr.port : 0 });
+  });
+}
+
+async function serveHost(dataDir: string): Promise<void> {
+  const { startTestHost } = await import("../test/helpers/host.js");
+  const t = await startTestHost({ enabled: ["invites", "invites_api"], hosts: [HOST], store: "sqlite", http: true, dataDir, options: LIMITS, config: { log: { level: "warn" } } });
+  const ctl = await t.runCtl(["mod_invites_api", "create", HOST, "bench", "--max-uses", "unlimited"]);
+  if (ctl.code !== 0) throw new Error(ctl.stderr);
+  process.send!({ port: Number(new URL(t.baseUrl).port), key: ctl.stdout.trim() });
+  process.on("disconnect", () => { void t.stop().then(() => process.exit(0)); });
+}
+
+if (process.argv[2] === "--serve") {
+  await (process.argv[3] === "express" ? serveExpress() : serveHost(process.argv[4]!));
+}
+
+// ---- parent side ----------------------------------------------------------------------
+interface Child { proc: ChildProcess; port: number; key?: string }
+
+function startChild(args: string[]): Promise<Child> {
+  const proc = fork(self, ["--serve", ...args], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  return new Promise((resolve, reject) => {
+    proc.once("message", (m) => resolve({ proc, ...(m as { port: number; key?: string }) }));
+    proc.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+}
+
+function stopChild(c: Child): Promise<void> {
+  return new Promise((resolve) => { c.proc.once("exit", () => resolve()); c.proc.disconnect(); setTimeout(() => c.proc.kill(), 5000).unref(); });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => { const a = s.address(); s.close(() => resolve(typeof a === "object" && a ? a.port : 0)); });
+  });
+}
+
+interface Measured { rate: number; p50: number; p99: number; ok: number; bad: number }
+
+async function load(url: string, headers: Record<string, string> = {}): Promise<Measured> {
+  await autocannon({ url, connections: CONNECTIONS, duration: 1, headers }); // warm-up
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
+  return { rate: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r.requests.total - r.non2xx, bad: r.non2xx + r.errors + r.timeouts };
+}
+
+const line = (label: string, m: Measured) => `${label}: ${m.rate.toFixed(0)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms (${m.ok} ok, ${m.bad} not 2xx or failed; ${CONNECTIONS} connections, ${SECONDS} s)`;
+const ratio = (a: Measured, b: Measured) => `${((a.rate / b.rate) * 100).toFixed(0)}%`;
+
+async function benchProsody(report: (line: string) => void): Promise<Measured | undefined> {
+  if (spawnSync("which", ["prosody"]).status !== 0) { report("prosody: not installed, skipped"); return undefined; }
+  const dir = mkdtempSync(join(tmpdir(), "xi-bench-prosody-"));
+  const [c2s, http] = [await freePort(), await freePort()];
+  const cfg = join(dir, "prosody.cfg.lua");
+  writeFileSync(cfg, [
+    `pidfile = "${dir}/prosody.pid"`, `data_path = "${dir}"`, "daemonize = false",
+    `log = { warn = "${dir}/prosody.log" }`, `interfaces = { "127.0.0.1" }`,
+    `c2s_ports = { ${c2s} }; s2s_ports = { }; component_ports = { }`, `http_ports = { ${http} }; http_interfaces = { "127.0.0.1" }; https_ports = { }`,
+    `plugin_paths = { "/usr/lib/prosody/modules" }`, `modules_enabled = { "http"; "invites"; "invites_api" }`,
+    `storage = "sql"`, `sql = { driver = "SQLite3", database = "${dir}/prosody.sqlite" }`, `VirtualHost "localhost"`,
+  ].join("\n"));
+  // prosodyctl drops to the prosody user when run as root: it must be able to write here.
+  if (process.getuid?.() === 0) spawnSync("chown", ["-R", "prosody:prosody", dir]);
+  else chownSync(dir, process.getuid!(), process.getgid!());
+  const made = spawnSync("prosodyctl", ["--config", cfg, "mod_invites_api", "create", "localhost"], { encoding: "utf8" });
+  const key = made.stdout.trim().split("\n").pop() ?? "";
+  if (!/^\S+\/\S+$/.test(key)) throw new Error(`prosodyctl did not make a key: ${made.stdout}${made.stderr}`);
+  const proc = spawn("prosody", ["--config", cfg], { stdio: "ignore" });
+  try {
+    const url = `http://127.0.0.1:${http}/invites_api?key=${key}`;
+    for (let i = 0; i < 50; i++) {
+      const ok = await fetch(url, { headers: { Host: "localhost" } }).then((r) => r.status === 201, () => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // A URL with a query: Prosody 0.12's module answers 500 to a Bearer request without one.
+    const m = await load(url, { Host: "localhost" });
+    report(line("Prosody 0.12 mod_invites_api (SQLite, ?key=)", m));
+    return m;
+  } finally {
+    proc.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes `count` account invites straight into the SQLite table, as bench/invites.ts does. */
+async function bulkLoad(file: string, count: number): Promise<void> {
+  const { default: sqlite3 } = await import("sqlite3");
+  const { buildInvite } = await import("../modules/invites/create.js");
+  const { PAGE_SIZE, indexName } = await import("../modules/invites/pages.js");
+  const db = new sqlite3.Database(file);
+  const run = (sql: string, ...params: unknown[]) => new Promise<void>((res, rej) => db.run(sql, params, (e) => (e ? rej(e) : res())));
+  await run("PRAGMA journal_mode=WAL");
+  await run("PRAGMA synchronous=OFF");
+  const insert = "INSERT INTO keyv(key, value) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)";
+  const settings = { hosts: [HOST], expiryMs: 7 * 86_400_000, resetExpiryMs: 86_400_000, maxUsernameLength: 64 };
+  const row = (ns: string, key: string, value: unknown) => [`keyv:invites.${ns}:${key}`, JSON.stringify({ value })];
+  const all = indexName("all"), byHost = indexName("host", HOST);
+  let rows: string[][] = [], page: string[] = [];
+  const now = Date.now();
+  await run("BEGIN");
+  for (let slot = 0; slot < count; slot++) {
+    const { invite } = buildInvite("account", { host: HOST, source: "bench" }, settings, now);
+    rows.push(row("invite", invite.id, { ...invite, slots: { [all]: slot, [byHost]: slot } }), row("invite_token", invite.tokenHash, invite.id));
+    page.push(invite.id);
+    if (page.length === PAGE_SIZE || slot === count - 1) {
+      const n = Math.floor(slot / PAGE_SIZE);
+      rows.push(row("invite_index", `${all}:${n}`, page), row("invite_index", `${byHost}:${n}`, page));
+      page = [];
+    }
+    if (rows.length >= 10_000) { await run(insert, JSON.stringify(rows)); rows = []; }
+    if (slot % 50_000 === 49_999) { await run("COMMIT"); await run("BEGIN"); }
+  }
+  for (const index of [all, byHost]) rows.push(row("invite_index_head", index, { next: count, tail: 0 }));
+  await run(insert, JSON.stringify(rows));
+  await run("COMMIT");
+  await new Promise<void>((res, rej) => db.close((e) => (e ? rej(e) : res())));
+}
+
+export async function benchInvitesApi(report: (line: string) => void): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "xi-bench-api-"));
+  const bigDir = mkdtempSync(join(tmpdir(), "xi-bench-api-"));
+  try {
+    const ceilingServer = await startChild(["express"]);
+    const ceiling = await load(`http://127.0.0.1:${ceilingServer.port}/invites_api`);
+    await stopChild(ceilingServer);
+    report(line("ceiling: bare express route, fixed 201", ceiling));
+
+    let host = await startChild(["host", dataDir]);
+    const empty = await load(`http://127.0.0.1:${host.port}/invites_api`, { Authorization: `Bearer ${host.key!}` });
+    await stopChild(host);
+    report(line("xmpp-invites /invites_api, Bearer, empty store", empty));
+    report(`  = ${ratio(empty, ceiling)} of the express ceiling (aim: at least 80%, p99 at most 10 ms)`);
+
+    const prosody = await benchProsody(report);
+    if (prosody) report(`  xmpp-invites / Prosody: ${(empty.rate / prosody.rate).toFixed(2)}x the rate; p99 ${empty.p99} vs ${prosody.p99} ms`);
+    report("  (the invite store's own create rate, without HTTP, is printed by bench/invites.ts: npm run bench invites)");
+
+    // A host opens the file first so that the table exists with keyv's schema.
+    await stopChild(await startChild(["host", bigDir]));
+    const start = Date.now();
+    await bulkLoad(join(bigDir, "invites.sqlite"), BULK);
+    report(`bulk load: ${BULK.toLocaleString("en")} invites in ${((Date.now() - start) / 1000).toFixed(1)} s`);
+    host = await startChild(["host", bigDir]);
+    const full = await load(`http://127.0.0.1:${host.port}/invites_api`, { Authorization: `Bearer ${host.key!}` });
+    await stopChild(host);
+    report(line(`xmpp-invites /invites_api, Bearer, ${BULK.toLocaleString("en")}+ stored`, full));
+    report(`  = ${ratio(full, ceiling)} of the express ceiling; ${ratio(full, empty)} of the empty-store rate`);
+  } finally {
+    for (const dir of [dataDir, bigDir]) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === self && process.argv[2] !== "--serve") await benchInvitesApi((l) => process.stdout.write(`${l}\n`));
