@@ -26,6 +26,8 @@ export function indexName(kind: "all" | "host" | "inviter", value?: string): str
 
 export const pageOf = (slot: number) => Math.floor(slot / PAGE_SIZE);
 
+interface Waiter { id: string; resolve(slot: number): void; reject(e: unknown): void }
+
 export class IndexPages {
   constructor(private readonly pages: Store<Page>, private readonly heads: Store<IndexHead>) {}
 
@@ -41,18 +43,60 @@ export class IndexPages {
     return this.pages.getMany(pages.map((p) => `${index}:${p}`));
   }
 
-  /** Takes the next slot (an atomic counter) and writes the id into it. */
-  async append(index: string, id: string): Promise<number> {
-    const head = await this.heads.update(index, (h) => ({ next: (h?.next ?? 0) + 1, tail: h?.tail ?? 0 }));
-    const slot = head!.next - 1;
-    const pos = slot % PAGE_SIZE;
-    await this.pages.update(`${index}:${pageOf(slot)}`, (cur) => {
-      const page = cur ? [...cur] : [];
-      while (page.length < pos) page.push(null);
-      page[pos] = id;
-      return page;
+  /**
+   * Takes the next slot (an atomic counter) and writes the id into it. Appends to one index
+   * are group-committed: while one batch is being written, new ids queue, and the next batch
+   * takes them all with one counter update and one write per page. Under load this turns
+   * N serialized read-modify-writes of the same hot keys into a few.
+   */
+  append(index: string, id: string): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      let batch = this.queued.get(index);
+      if (!batch) { batch = []; this.queued.set(index, batch); }
+      batch.push({ id, resolve, reject });
+      if (!this.flushing.has(index)) void this.flush(index);
     });
-    return slot;
+  }
+
+  private readonly queued = new Map<string, Waiter[]>();
+  private readonly flushing = new Set<string>();
+
+  private async flush(index: string): Promise<void> {
+    this.flushing.add(index);
+    try {
+      for (let batch = this.take(index); batch.length; batch = this.take(index)) {
+        try {
+          const head = await this.heads.update(index, (h) => ({ next: (h?.next ?? 0) + batch.length, tail: h?.tail ?? 0 }));
+          const first = head!.next - batch.length;
+          const byPage = new Map<number, { pos: number; id: string }[]>();
+          batch.forEach((w, i) => {
+            const slot = first + i;
+            const list = byPage.get(pageOf(slot)) ?? [];
+            list.push({ pos: slot % PAGE_SIZE, id: w.id });
+            byPage.set(pageOf(slot), list);
+          });
+          await Promise.all([...byPage].map(([page, items]) => this.pages.update(`${index}:${page}`, (cur) => {
+            const next = cur ? [...cur] : [];
+            for (const { pos, id } of items) {
+              while (next.length < pos) next.push(null);
+              next[pos] = id;
+            }
+            return next;
+          })));
+          batch.forEach((w, i) => w.resolve(first + i));
+        } catch (e) {
+          for (const w of batch) w.reject(e);
+        }
+      }
+    } finally {
+      this.flushing.delete(index);
+    }
+  }
+
+  private take(index: string): Waiter[] {
+    const batch = this.queued.get(index) ?? [];
+    this.queued.delete(index);
+    return batch;
   }
 
   /** Empties one slot; deletes the page when nothing is left in it. */

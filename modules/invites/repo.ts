@@ -71,8 +71,9 @@ export class InviteRepo {
 
   /** Indexes first, then the record, then the token: a half-done insert is invisible. */
   async insert(invite: Invite): Promise<void> {
-    const slots: Record<string, number> = {};
-    for (const index of indexesOf(invite)) slots[index] = await this.index.append(index, invite.id);
+    const indexes = indexesOf(invite);
+    const taken = await Promise.all(indexes.map((index) => this.index.append(index, invite.id)));
+    const slots = Object.fromEntries(indexes.map((index, i) => [index, taken[i]!]));
     await this.stores.records.set(invite.id, { ...invite, slots });
     await this.stores.tokens.set(invite.tokenHash, invite.id);
   }
