@@ -203,9 +203,28 @@ const TABLES: Record<Lang, Record<Key, string>> = { en, fr };
 
 export type Translate = (key: Key, vars?: Record<string, string | number>) => string;
 
+/** Each string split once at its {placeholders}: odd positions are names. */
+const COMPILED: Record<Lang, Map<Key, string[]>> = { en: new Map(), fr: new Map() };
+
+function compiled(lang: Lang, key: Key): string[] {
+  let parts = COMPILED[lang].get(key);
+  if (!parts) COMPILED[lang].set(key, parts = TABLES[lang][key].split(/\{(\w+)\}/));
+  return parts;
+}
+
+const TRANSLATORS = Object.fromEntries(LANGS.map((lang) => [lang, ((key, vars) => {
+  const parts = compiled(lang, key);
+  if (parts.length === 1) return parts[0]!;
+  let out = parts[0]!;
+  for (let i = 1; i < parts.length; i += 2) {
+    const name = parts[i]!;
+    out += (vars && name in vars ? String(vars[name]) : `{${name}}`) + parts[i + 1]!;
+  }
+  return out;
+}) as Translate])) as Record<Lang, Translate>;
+
 export function translator(lang: Lang): Translate {
-  const table = TABLES[lang];
-  return (key, vars) => table[key].replace(/\{(\w+)\}/g, (m, name: string) => (vars && name in vars ? String(vars[name]) : m));
+  return TRANSLATORS[lang];
 }
 
 function asLang(v: unknown): Lang | undefined {
@@ -230,6 +249,12 @@ export function pickLang(req: HttpRequest, queryLang?: string): Lang {
   return asLang(queryLang) ?? asLang(readCookie(req, "lang")) ?? negotiate(req.get("accept-language"));
 }
 
+// Building an Intl.DateTimeFormat costs far more than formatting with one: keep one per language.
+const DATE_FORMATS: Record<Lang, Intl.DateTimeFormat> = {
+  en: new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeStyle: "short", timeZone: "UTC" }),
+  fr: new Intl.DateTimeFormat("fr-FR", { dateStyle: "long", timeStyle: "short", timeZone: "UTC" }),
+};
+
 export function formatDate(lang: Lang, epochMs: number): string {
-  return new Intl.DateTimeFormat(lang === "fr" ? "fr-FR" : "en-GB", { dateStyle: "long", timeStyle: "short", timeZone: "UTC" }).format(new Date(epochMs)) + " UTC";
+  return `${DATE_FORMATS[lang].format(new Date(epochMs))} UTC`;
 }

@@ -87,7 +87,10 @@ ${parts.noLangSwitch ? "" : html`<nav class="langs" aria-label="${t("language")}
 /** Sends a page with the security headers. */
 export function sendPage(res: HttpResponse, status: number, body: string, policy?: PagePolicy): void {
   setPageHeaders(res, policy);
-  res.status(status).type("text/html; charset=utf-8").send(body);
+  // end() rather than send(): pages are never cached, so an ETag would only cost a hash.
+  res.status(status).setHeader("Content-Type", "text/html; charset=utf-8");
+  res.setHeader("Content-Length", Buffer.byteLength(body));
+  res.end(res.req.method === "HEAD" ? undefined : body);
 }
 
 /** A page with one message: a title, a text and optional extra content. */
