@@ -94,8 +94,9 @@ export const opt = {
     }, o.describe);
   },
   /** Structured data checked by a function that returns an error text or undefined. */
-  custom<T>(o: { default: T; check: (raw: unknown) => string | undefined; describe?: string }): OptionSpec<T> {
-    return spec("custom", o.default, "(see docs)", (raw) => {
+  custom<T>(o: { default: T; check: (raw: unknown) => string | undefined; describe?: string; defaultText?: string }): OptionSpec<T> {
+    const shown = o.defaultText ?? JSON.stringify(o.default);
+    return spec("custom", o.default, shown === undefined || shown.length > 60 ? "(see docs)" : shown, (raw) => {
       const why = o.check(raw);
       if (why !== undefined) fail(why);
       return raw as T;
