@@ -19,7 +19,7 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": ["error", {
         patterns: [
-          { group: ["express", "keyv", "@keyv/*", "@xmpp/component", "@xmpp/client", "net", "node:net", "sqlite3"], message: "Modules use core/ for HTTP, storage and the XMPP link." },
+          { group: ["express", "keyv", "@keyv/*", "@xmpp/component", "@xmpp/client", "net", "node:net", "sqlite3", "better-sqlite3"], message: "Modules use core/ for HTTP, storage and the XMPP link." },
         ],
       }],
     },

@@ -11,6 +11,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bulkLoad } from "./bulk-load.js";
 
 const CONNECTIONS = 16;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -116,39 +117,6 @@ async function benchProsody(report: (line: string) => void): Promise<Measured | 
   }
 }
 
-/** Writes `count` account invites straight into the SQLite table, as bench/invites.ts does. */
-async function bulkLoad(file: string, count: number): Promise<void> {
-  const { default: sqlite3 } = await import("sqlite3");
-  const { buildInvite } = await import("../modules/invites/create.js");
-  const { PAGE_SIZE, indexName } = await import("../modules/invites/pages.js");
-  const db = new sqlite3.Database(file);
-  const run = (sql: string, ...params: unknown[]) => new Promise<void>((res, rej) => db.run(sql, params, (e) => (e ? rej(e) : res())));
-  await run("PRAGMA journal_mode=WAL");
-  await run("PRAGMA synchronous=OFF");
-  const insert = "INSERT INTO keyv(key, value) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)";
-  const settings = { hosts: [HOST], expiryMs: 7 * 86_400_000, resetExpiryMs: 86_400_000, maxUsernameLength: 64 };
-  const row = (ns: string, key: string, value: unknown) => [`keyv:invites.${ns}:${key}`, JSON.stringify({ value })];
-  const all = indexName("all"), byHost = indexName("host", HOST);
-  let rows: string[][] = [], page: string[] = [];
-  const now = Date.now();
-  await run("BEGIN");
-  for (let slot = 0; slot < count; slot++) {
-    const { invite } = buildInvite("account", { host: HOST, source: "bench" }, settings, now);
-    rows.push(row("invite", invite.id, { ...invite, slots: { [all]: slot, [byHost]: slot } }), row("invite_token", invite.tokenHash, invite.id));
-    page.push(invite.id);
-    if (page.length === PAGE_SIZE || slot === count - 1) {
-      const n = Math.floor(slot / PAGE_SIZE);
-      rows.push(row("invite_index", `${all}:${n}`, page), row("invite_index", `${byHost}:${n}`, page));
-      page = [];
-    }
-    if (rows.length >= 10_000) { await run(insert, JSON.stringify(rows)); rows = []; }
-    if (slot % 50_000 === 49_999) { await run("COMMIT"); await run("BEGIN"); }
-  }
-  for (const index of [all, byHost]) rows.push(row("invite_index_head", index, { next: count, tail: 0 }));
-  await run(insert, JSON.stringify(rows));
-  await run("COMMIT");
-  await new Promise<void>((res, rej) => db.close((e) => (e ? rej(e) : res())));
-}
 
 export async function benchInvitesApi(report: (line: string) => void): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "xi-bench-api-"));
@@ -172,7 +140,7 @@ export async function benchInvitesApi(report: (line: string) => void): Promise<v
     // A host opens the file first so that the table exists with keyv's schema.
     await stopChild(await startChild(["host", bigDir]));
     const start = Date.now();
-    await bulkLoad(join(bigDir, "invites.sqlite"), BULK);
+    bulkLoad(join(bigDir, "invites.sqlite"), HOST, BULK);
     report(`bulk load: ${BULK.toLocaleString("en")} invites in ${((Date.now() - start) / 1000).toFixed(1)} s`);
     host = await startChild(["host", bigDir]);
     const full = await load(`http://127.0.0.1:${host.port}/invites_api`, { Authorization: `Bearer ${host.key!}` });

@@ -5,6 +5,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import Keyv from "keyv";
 import type { Store } from "./types.js";
+import { SqliteAdapter } from "./sqlite-adapter.js";
 import { coreErrors, isModuleError } from "./errors.js";
 
 export interface Storage {
@@ -39,14 +40,12 @@ export function safeUri(uri: string): string {
   return uri.replace(/\/\/([^@/]*)@/, "//[redacted]@");
 }
 
-type Query = (sql: string, ...params: unknown[]) => Promise<{ key?: string; value?: string }[]>;
-
 /**
  * Compare-and-set on the SQLite table itself, so that an update is atomic across processes
  * too (invitectl beside the server): the write succeeds only if the row still holds what
  * was read; otherwise it is read again and the function re-run.
  */
-function sqliteCas(keyv: Keyv, query: Query) {
+function sqliteCas(keyv: Keyv, adapter: SqliteAdapter) {
   const ser = async (value: unknown) => (await keyv.serialize!({ value, expires: undefined })) as string;
   const de = async (raw: string | undefined): Promise<unknown> => {
     if (raw === undefined) return undefined;
@@ -56,19 +55,14 @@ function sqliteCas(keyv: Keyv, query: Query) {
   };
   return async <T>(rawKey: string, fn: (current: T | undefined) => T | undefined | Promise<T | undefined>): Promise<T | undefined> => {
     const key = `${keyv.namespace ?? "keyv"}:${rawKey}`;
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const raw = (await query("SELECT value FROM keyv WHERE key = ?", key))[0]?.value;
+    const deadline = Date.now() + 10_000;
+    for (let attempt = 1; Date.now() < deadline; attempt++) {
+      const raw = adapter.rawGet(key);
       const next = await fn((await de(raw)) as T | undefined);
-      let rows: unknown[];
-      if (next === undefined) {
-        if (raw === undefined) return undefined;
-        rows = await query("DELETE FROM keyv WHERE key = ? AND value = ? RETURNING key", key, raw);
-      } else if (raw === undefined) {
-        rows = await query("INSERT INTO keyv (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING RETURNING key", key, await ser(next));
-      } else {
-        rows = await query("UPDATE keyv SET value = ? WHERE key = ? AND value = ? RETURNING key", await ser(next), key, raw);
-      }
-      if (rows.length === 1) return next;
+      if (next === undefined && raw === undefined) return undefined;
+      if (await adapter.compareAndSet(key, raw, next === undefined ? undefined : await ser(next))) return next;
+      // Lost to another process: back off a random, growing moment so that one of them wins.
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(20, attempt)));
     }
     throw new Error(`update of ${rawKey}: too much contention`);
   };
@@ -84,14 +78,9 @@ async function openKeyv(uri: string, dataDir: string): Promise<{ keyv: Keyv; pin
     const rest = uri.slice("sqlite://".length);
     const path = rest === ":memory:" ? rest : isAbsolute(rest) ? rest : resolve(dataDir, rest);
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    const { default: KeyvSqlite } = await import("@keyv/sqlite");
-    const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 10_000 });
-    // WAL lets invitectl write while the server reads; NORMAL is durable across
-    // process crashes (only an OS crash may lose the last transactions).
-    await adapter.query("PRAGMA journal_mode=WAL");
-    await adapter.query("PRAGMA synchronous=NORMAL");
+    const adapter = new SqliteAdapter(path);
     const keyv = new Keyv({ store: adapter, throwOnErrors: true });
-    return { keyv, ping: async () => { await adapter.query("SELECT 1"); }, cas: sqliteCas(keyv, adapter.query as Query) };
+    return { keyv, ping: async () => { adapter.rawGet("__ping__"); }, cas: sqliteCas(keyv, adapter) };
   }
   // PostgreSQL and Redis adapters are optional dependencies, loaded only when configured.
   const pkg = scheme.startsWith("redis") ? "@keyv/redis" : "@keyv/postgres";

@@ -72,6 +72,24 @@ describe("SQLite store shared by two processes' worth of connections", () => {
   });
 });
 
+describe("SQLite group commit", () => {
+  it("settles a write only once it is committed: another connection sees it at once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "xi-store-"));
+    const a = await openStorage("sqlite://shared.sqlite", dir);
+    const b = await openStorage("sqlite://shared.sqlite", dir);
+    try {
+      const sa = a.open<number>("m.g"), sb = b.open<number>("m.g");
+      await Promise.all(Array.from({ length: 50 }, async (_, i) => {
+        await sa.set(`k${i}`, i);
+        expect(await sb.get(`k${i}`)).to.equal(i);
+      }));
+    } finally {
+      await a.close(); await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("store failures", () => {
   it("surface as core.store errors, never as a missing key", async () => {
     const dir = mkdtempSync(join(tmpdir(), "xi-store-"));
