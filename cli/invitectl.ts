@@ -44,6 +44,10 @@ function checkCommand(host: Host): ExtraCommand {
       const ok = await online;
       await link.stop();
       if (ok) lines.push(`component: ok (${host.config.component.jid} accepted by ${server})`);
+      // Prosody checks the secret before refusing a second session with "conflict" (its
+      // default component_conflict_resolve = "kick_new"; with "kick_old" the check briefly
+      // displaces the running server, which reconnects by itself).
+      else if (/conflict/.test(link.lastError ?? "")) lines.push(`component: ok (${host.config.component.jid} accepted by ${server}; already connected elsewhere, e.g. the running server)`);
       else { failed = true; lines.push(`component: FAILED: ${server} did not accept ${host.config.component.jid} (${link.lastError ?? "no answer"}); check component.jid and component.secret`); }
     }
     io.stdout(lines.join("\n") + "\n");
