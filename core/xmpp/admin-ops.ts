@@ -109,7 +109,7 @@ export function createAdminPort(t: AdminTransport): AdminPort {
 
     async createAccount(jid, password) {
       const acct = account(jid);
-      if (!password) throw coreErrors.bad_request("The password is empty");
+      checkPassword(password);
       let res: CommandResult;
       try {
         res = await adminCommand(domainOf(acct), "add-user", { accountjid: acct, password, "password-verify": password });
@@ -129,7 +129,7 @@ export function createAdminPort(t: AdminTransport): AdminPort {
 
     async changePassword(jid, password) {
       const acct = account(jid);
-      if (!password) throw coreErrors.bad_request("The password is empty");
+      checkPassword(password);
       let res: CommandResult;
       try {
         res = await adminCommand(domainOf(acct), "change-user-password", { accountjid: acct, password });
@@ -181,6 +181,16 @@ export function createAdminPort(t: AdminTransport): AdminPort {
       await rosterRequest(userJid, "set", item);
     },
   };
+}
+
+/**
+ * XMPP passwords pass through SASLprep (RFC 4013) or OpaqueString (RFC 8265 §4.2), which
+ * forbid control characters: such a password could never be used to log in, and Prosody
+ * refuses it with a misleading "Failed to write data to disk". Refused here, clearly.
+ */
+function checkPassword(password: string): void {
+  if (!password) throw coreErrors.bad_request("The password is empty");
+  if (/\p{Cc}/u.test(password)) throw coreErrors.bad_request("The password contains a control character (such as a line break or tab), which XMPP passwords cannot contain");
 }
 
 function field(name: string, value: string | string[]): Element {

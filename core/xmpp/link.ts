@@ -29,7 +29,9 @@ export interface LinkOptions {
 }
 
 const FIRST_DELAY_MS = 500;
-const MAX_DELAY_MS = 5000;
+// Bounds how long the component stays away after the server is back: at most this plus a
+// handshake (docs/reliability.md promises under 5 s).
+const MAX_DELAY_MS = 3000;
 
 export class ComponentLink extends EventEmitter {
   readonly admin: AdminPort;
@@ -47,6 +49,9 @@ export class ComponentLink extends EventEmitter {
 
   constructor(private readonly opts: LinkOptions) {
     super();
+    // Every request in flight waits for "offline" (to fail at once when the link drops), so
+    // more than ten concurrent requests are normal, not a leak.
+    this.setMaxListeners(0);
     this.log = opts.log;
     this.timeoutMs = opts.timeoutMs ?? 10000;
     this.adhoc = new AdhocService({ commands: opts.commands, hosts: opts.hosts, isAdmin: (j) => opts.isAdmin(j) });

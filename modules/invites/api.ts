@@ -10,7 +10,8 @@ import type { InviteRepo } from "./repo.js";
 import { looksLikeId, looksLikeToken } from "./tokens.js";
 import { buildUri } from "./uri.js";
 import { checkUsername, prepareUsername } from "./username.js";
-import { RESERVATION_TTL_MS, inviteStatus, validateInvite } from "./validate.js";
+import { inviteStatus, livePending, validateInvite } from "./validate.js";
+import type { OpenReservations } from "./recovery.js";
 import type { CreateOptions, CreatedInvite, Invite, InviteType, InvitesApi, Reservation, UpdateOptions, Validation } from "./types.js";
 
 export interface ApiSettings extends CreateSettings {
@@ -25,9 +26,19 @@ export interface ApiDeps {
   fire: ModuleContext["fire"];
   log: Logger;
   now?: () => number;
+  /** The index of open reservations that crash recovery reads (recovery.ts). */
+  open?: Pick<OpenReservations, "opening" | "closed" | "handOver">;
+  /**
+   * True when a release cannot be trusted to mean "no account": the XMPP link is down, so
+   * the request that failed may still have created the account. Such a release is left to
+   * crash recovery, which asks the server once the link is back (recovery.ts).
+   */
+  releaseUncertain?: (invite: Invite) => boolean;
 }
 
-export function createApi({ repo, settings, fire, log, now = Date.now }: ApiDeps): InvitesApi {
+const livePendingOf = (reservations: Invite["reservations"], at: number) => livePending({ reservations } as Invite, at);
+
+export function createApi({ repo, settings, fire, log, now = Date.now, open, releaseUncertain }: ApiDeps): InvitesApi {
   async function create(type: InviteType, opts: CreateOptions): Promise<CreatedInvite> {
     const at = now();
     const { invite, token } = buildInvite(type, opts, settings, at);
@@ -55,32 +66,50 @@ export function createApi({ repo, settings, fire, log, now = Date.now }: ApiDeps
     const wanted = prepareUsername(String(username));
     const reservationId = randomBytes(12).toString("base64url");
     const at = now();
-    const updated = await repo.change(invite.id, (cur) => {
-      const v = validateInvite(cur, at);
-      if (!v.ok) throw reasonError(v.reason);
-      if (cur.username !== null && cur.username !== wanted) throw errors.username_mismatch();
-      // Abandoned reservations (a registration that crashed half-way) give their slot back.
-      const reservations = Object.fromEntries(Object.entries(cur.reservations).filter(([, r]) => r.at > at - RESERVATION_TTL_MS));
-      reservations[reservationId] = { username: wanted, at };
-      return { ...cur, reservations, usesPending: Object.keys(reservations).length };
-    });
+    // Listed as open before the reservation exists, so that a crash after it is recovered.
+    await open?.opening(invite.id, reservationId);
+    let updated: Invite;
+    try {
+      updated = await repo.change(invite.id, (cur) => {
+        const v = validateInvite(cur, at);
+        if (!v.ok) throw reasonError(v.reason);
+        if (cur.username !== null && cur.username !== wanted) throw errors.username_mismatch();
+        // Abandoned reservations stop holding a slot but stay in the record until crash
+        // recovery settles them (their account may exist: recovery.ts).
+        const reservations = { ...cur.reservations, [reservationId]: { username: wanted, at } };
+        return { ...cur, reservations, usesPending: livePendingOf(reservations, at) };
+      });
+    } catch (e) {
+      await open?.closed(invite.id, reservationId);
+      throw e;
+    }
     await fire("invite-reserved", { invite: updated, reservationId, username: wanted });
     return { invite: updated, reservationId };
   }
 
   async function settle(reservation: Reservation, outcome: "complete" | "release"): Promise<Invite> {
+    if (outcome === "release" && open && releaseUncertain?.(reservation.invite)) {
+      open.handOver(reservation.reservationId);
+      log.warn({ invite: reservation.invite.id }, "the XMPP server is unreachable, so whether the account was created is unknown; the use stays reserved until the server answers");
+      return (await repo.byId(reservation.invite.id)) ?? reservation.invite;
+    }
     let username: string | undefined;
-    const updated = await repo.change(reservation.invite.id, (cur) => {
-      const r = cur.reservations[reservation.reservationId];
-      if (!r) {
-        if (outcome === "release") return cur; // releasing twice is harmless
-        throw errors.no_reservation();
-      }
-      username = r.username;
-      const { [reservation.reservationId]: _gone, ...reservations } = cur.reservations;
-      const base = { ...cur, reservations, usesPending: Object.keys(reservations).length };
-      return outcome === "complete" ? { ...base, usesCompleted: cur.usesCompleted + 1, usedAt: now() } : base;
-    });
+    let updated: Invite;
+    try {
+      updated = await repo.change(reservation.invite.id, (cur) => {
+        const r = cur.reservations[reservation.reservationId];
+        if (!r) {
+          if (outcome === "release") return cur; // releasing twice is harmless
+          throw errors.no_reservation();
+        }
+        username = r.username;
+        const { [reservation.reservationId]: _gone, ...reservations } = cur.reservations;
+        const base = { ...cur, reservations, usesPending: livePendingOf(reservations, now()) };
+        return outcome === "complete" ? { ...base, usesCompleted: cur.usesCompleted + 1, usedAt: now() } : base;
+      });
+    } finally {
+      await open?.closed(reservation.invite.id, reservation.reservationId);
+    }
     if (username !== undefined) {
       const payload = { invite: updated, reservationId: reservation.reservationId, username };
       await fire(outcome === "complete" ? "invite-used" : "invite-released", payload);

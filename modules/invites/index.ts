@@ -6,6 +6,7 @@ import { defineModule } from "../../core/types.js";
 import "./events.js";
 import { createApi } from "./api.js";
 import { ctlCommands } from "./ctl.js";
+import { OpenReservations } from "./recovery.js";
 import { InviteRepo, openStores } from "./repo.js";
 import type { InvitesApi } from "./types.js";
 
@@ -15,6 +16,8 @@ export { errors as invitesErrors } from "./errors.js";
 export type * from "./types.js";
 
 const SWEEP_EVERY_MS = 60 * 60_000;
+/** How often server mode looks whether the component link has (re)connected, to run recovery. */
+const LINK_POLL_MS = 500;
 
 export default defineModule({
   name: "invites",
@@ -30,7 +33,11 @@ export default defineModule({
   setup(mod) {
     const o = mod.options;
     const repo = new InviteRepo(openStores(mod));
+    const open = new OpenReservations(mod.openStore<string[]>("invite_open"), repo, mod.log);
     const api = createApi({
+      open,
+      // Only a running server has a link whose loss makes a failed account creation ambiguous.
+      releaseUncertain: (invite) => mod.mode === "server" && !mod.admin.connected && (invite.type === "account" || invite.type === "account_and_contact"),
       repo,
       fire: (event, payload) => mod.fire(event, payload),
       log: mod.log,
@@ -47,12 +54,26 @@ export default defineModule({
     for (const cmd of ctlCommands(mod, api)) mod.provideCtl(cmd);
 
     if (mod.mode === "server") {
+      // Crash recovery needs the XMPP server's answer, so it runs each time the link comes
+      // (back) online; a run that fails is retried at the next connection.
+      const recover = () => open.recover(mod.admin, api).catch((e: unknown) => mod.log.warn({ err: e }, "reservation recovery failed; retrying at the next connection"));
+      let online = false;
+      const poll = setInterval(() => {
+        const now = mod.admin.connected;
+        if (now && !online) void recover();
+        online = now;
+      }, LINK_POLL_MS);
+      poll.unref();
+      mod.onStop(() => clearInterval(poll));
+
       // Background cleanup; a failure is logged and retried at the next tick.
       const timer = setInterval(() => {
         api.sweep().then(
           (n) => { if (n > 0) mod.log.info({ removed: n }, "swept old invites"); },
           (e: unknown) => mod.log.warn({ err: e }, "invite sweep failed"),
         );
+        // Also settles reservations abandoned in this process (past their time to live).
+        if (mod.admin.connected) void recover();
       }, SWEEP_EVERY_MS);
       timer.unref();
       mod.onStop(() => clearInterval(timer));

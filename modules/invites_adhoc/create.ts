@@ -48,15 +48,17 @@ function created(c: CreatedInvite, title: string, what: string): AdhocResponse {
   };
 }
 
-/** Takes a quota slot, creates, and gives the slot back if creation fails. */
-async function withQuota(deps: CommandDeps, req: AdhocRequest, make: () => Promise<CreatedInvite>): Promise<CreatedInvite> {
-  const giveBack = await deps.policy.take(req);
-  try {
-    return await make();
-  } catch (e) {
-    await giveBack();
-    throw renameFieldError(e, FIELD_MAP);
-  }
+/** Takes a quota slot, creates, and gives the slot back if creation fails; one at a time per requester. */
+function withQuota(deps: CommandDeps, req: AdhocRequest, make: () => Promise<CreatedInvite>): Promise<CreatedInvite> {
+  return deps.policy.oneAtATime(req, async () => {
+    const giveBack = await deps.policy.take(req);
+    try {
+      return await make();
+    } catch (e) {
+      await giveBack();
+      throw renameFieldError(e, FIELD_MAP);
+    }
+  });
 }
 
 export function inviteCommand(deps: CommandDeps, permission: Permission): AdhocCommand {

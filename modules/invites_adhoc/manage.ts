@@ -173,8 +173,10 @@ export function extendCommand(deps: CommandDeps): AdhocCommand {
       const status = deps.invites.status(invite, now);
       if (status === "used") throw errors.used_up(`Invite ${invite.id} has been used up; a new expiry would not make it usable again`, { field: "invite" });
       // Bringing back an expired or revoked invite makes one more pending invite.
-      if (status !== "pending") await deps.policy.checkPending(req);
-      const updated = await deps.invites.extend(invite.id, expiresAt, req.fromBare.toLowerCase());
+      const updated = await deps.policy.oneAtATime(req, async () => {
+        if (status !== "pending") await deps.policy.checkPending(req);
+        return deps.invites.extend(invite.id, expiresAt, req.fromBare.toLowerCase());
+      });
       return { status: "completed", notes: [{ type: "info", text: `Invite ${updated.id} is valid until ${xmppTime(updated.expiresAt)}.` }] };
     },
   };

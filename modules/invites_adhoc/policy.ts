@@ -64,6 +64,27 @@ export class Policy {
     return req.isAdmin || (invite.inviter !== null && invite.inviter === req.fromBare.toLowerCase());
   }
 
+  /** Per requester: the tail of their quota-counted actions in progress in this process. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  /**
+   * Runs `fn` (check the quota, then create or revive the invite) after any other such
+   * action of the same requester has finished. Without this, concurrent requests all count
+   * the same pending invites before any of them is created, and all pass the limit.
+   */
+  async oneAtATime<T>(req: AdhocRequest, fn: () => Promise<T>): Promise<T> {
+    if (req.isAdmin) return fn();
+    const key = req.fromBare.toLowerCase();
+    const run = (this.queues.get(key) ?? Promise.resolve()).then(fn);
+    const tail = run.catch(() => undefined);
+    this.queues.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    }
+  }
+
   /** Counts the user's pending invites, stopping as soon as the limit is reached. */
   async pendingCount(bareJid: string, stopAt: number): Promise<number> {
     let count = 0;

@@ -1,0 +1,264 @@
+// Case 4, hostile input: over 10,000 malformed or adversarial inputs (fast-check strings
+// and known attack payloads) across the HTTP API, the pages and forms, the short-code form,
+// the ad-hoc command forms and invitectl. Zero 5xx, zero crashes, nothing injected echoed
+// unescaped into HTML, and every refusal says what was wrong. Rate limits are off in this
+// server's config so that the inputs reach the handlers instead of the limiters.
+import { expect } from "chai";
+import { Agent, request } from "node:http";
+import type { TestProsody } from "../harness/prosody.js";
+import { loginClient, type TestClient } from "../harness/xmpp-client.js";
+import { startTestHost } from "../helpers/host.js";
+import { isMarkup, nasty, nastyValues, xmlSafe } from "./inputs.js";
+import { remember, report, startServer, startSuiteProsody, type ServerProcess } from "./server.js";
+import { createInvite, newPassword } from "./web.js";
+
+const HTTP_INPUTS = 9000;
+const ADHOC_INPUTS = 600;
+const CTL_INPUTS = 500;
+
+interface Req { surface: string; method: string; path: string; headers?: Record<string, string>; body?: string | Buffer; inputs: unknown[] }
+interface Res { status: number; type: string; location: string | undefined; body: string }
+
+/** Percent-encodes every byte but the unreserved ones (lone surrogates become U+FFFD). */
+const pct = (s: unknown) => [...Buffer.from(String(s), "utf8")].map((b) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`)).join("");
+/** Keeps printable ASCII as is (path tricks, broken % escapes); encodes the rest so the request can be sent at all. */
+const raw = (s: string) => [...Buffer.from(s, "utf8")].map((b) => (b > 0x20 && b < 0x7f && b !== 0x23 && b !== 0x3f ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`)).join("");
+/** What an HTTP header can carry. */
+const header = (s: string) => s.replace(/[^\x20-\x7e]/g, "");
+const pick = <T>(list: readonly T[], i: number): T => list[i % list.length]!;
+
+describe("reliability 4: hostile input", function () {
+  let prosody: TestProsody;
+  let server: ServerProcess;
+  let agent: Agent;
+  let key: string;
+  let token: string;
+  let form: { cookie: string; csrf: string };
+  let admin: TestClient;
+  const counts: Record<string, number> = {};
+  const statuses: Record<string, number> = {};
+  let adhocErrors = "";
+  let echoes = 0;
+  let crashed = false;
+
+  before(async function () {
+    this.timeout(120_000);
+    prosody = await startSuiteProsody();
+    const adminPassword = newPassword();
+    await prosody.registerUser("admin", adminPassword);
+    server = await startServer(prosody, {
+      register_rate_limit: 0, register_lookup_rate_limit: 0, invites_page_rate_limit: 0,
+      invites_api_rate_limit: "1000000/second", invites_api_rate_burst: 1_000_000,
+      invites_api_auth_failure_limit: "1000000/second", invites_api_auth_failure_burst: 1_000_000,
+    });
+    agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    key = await server.apiKey();
+    token = (await createInvite(server.baseUrl, key, { uses: "unlimited" })).token;
+    const page = await fetch(new URL(`register?t=${token}`, server.baseUrl));
+    form = { cookie: (page.headers.get("set-cookie") ?? "").split(";")[0]!, csrf: /name="csrf" value="([^"]+)"/.exec(await page.text())![1]! };
+    admin = await loginClient({ port: prosody.c2sPort, jid: "admin@localhost", password: adminPassword });
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    agent?.destroy();
+    await admin?.close();
+    await server?.stop();
+    await prosody?.destroy();
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    const fiveXX = Object.entries(statuses).filter(([k]) => Number(k) >= 500).reduce((a, [, v]) => a + v, 0);
+    report(`hostile: ${total} inputs (${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(", ")}); ${fiveXX} 5xx, ${crashed ? 1 : 0} crashes, ${echoes} unescaped echoes; HTTP answers ${Object.entries(statuses).sort().map(([k, v]) => `${v}×${k}`).join(", ")}; XMPP errors ${adhocErrors}`);
+  });
+
+  function send(r: Req): Promise<Res> {
+    const url = new URL(server.baseUrl);
+    return new Promise((resolve, reject) => {
+      const headers = { ...r.headers, ...(r.body === undefined ? {} : { "content-length": String(Buffer.byteLength(r.body)) }) };
+      const req = request({ host: url.hostname, port: url.port, method: r.method, path: r.path, agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), location: res.headers.location, body: Buffer.concat(chunks).toString("utf8") }));
+      });
+      req.on("error", reject);
+      if (r.body !== undefined) req.end(r.body); else req.end();
+    });
+  }
+
+  function check(r: Req, a: Res): void {
+    const sent = r.body === undefined ? "" : ` [body ${JSON.stringify(String(r.body).slice(0, 200))}]`;
+    const what = `${r.method} ${r.path.slice(0, 200)}${sent} → ${a.status} ${a.body.replace(/^[\s\S]*<main[^>]*>/, "").slice(0, 400)}`;
+    statuses[String(a.status)] = (statuses[String(a.status)] ?? 0) + 1;
+    expect(a.status, what).to.be.below(500);
+    if (a.type.includes("html")) {
+      expect(a.body, what).to.not.match(/<script/i);
+      for (const input of r.inputs) {
+        if (typeof input !== "string" || !isMarkup(input) || !a.body.includes(input)) continue;
+        echoes++;
+        expect.fail(`echoed unescaped: ${JSON.stringify(input)} in ${what}`);
+      }
+    }
+    if (a.location) expect(a.location, what).to.not.match(/^\s*(javascript|data|vbscript):/i);
+    if (a.status >= 400 && r.method !== "HEAD") {
+      if (a.type.includes("json")) expect((JSON.parse(a.body) as { message?: string }).message, what).to.be.a("string").and.not.equal("");
+      else if (a.type.includes("html")) expect(a.body, what).to.match(/<title>[^<]+<\/title>[\s\S]*(<h1|<h2|class="alert")/);
+      else expect(a.body.trim(), what).to.not.equal("");
+    }
+  }
+
+  function httpRequests(n: number): Req[] {
+    const s = nasty(n, 4001);
+    const t = nasty(n, 4002);
+    const v = nastyValues(n, 4003);
+    const apiParams = ["type", "uses", "expires-after", "username", "inviter", "roles", "groups", "note", "redirect", "key", "t", "x"];
+    const bodyFields = ["type", "uses", "expires_after", "expires_at", "username", "inviter", "roles", "groups", "note", "revoked", "__proto__", "extra"];
+    const methods = ["PUT", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"];
+    const paths = ["/invites_api", "/invites_api/v1/invites", "/invites_page", "/register", "/i/ABCD2345", "/health", "/invites_page/code"];
+    const auth = () => ({ authorization: `Bearer ${key}` });
+    const formHeaders = { "content-type": "application/x-www-form-urlencoded", cookie: form.cookie };
+    const out: Req[] = [];
+    for (let i = 0; i < n; i++) {
+      const a = s[i]!, b = t[i]!, val = v[i];
+      const family = i % 20;
+      const jsonBody = (body: unknown) => JSON.stringify(body);
+      switch (family) {
+        case 0: out.push({ surface: "api", method: "GET", path: `/invites_api?key=${key}&${pick(apiParams, i)}=${pct(a)}`, inputs: [a] }); break;
+        case 1: out.push({ surface: "api", method: "POST", path: `/invites_api?${raw(a)}`, headers: { authorization: `Bearer ${header(b)}` }, inputs: [a, b] }); break;
+        case 2: out.push({ surface: "api", method: "POST", path: "/invites_api/v1/invites", headers: { ...auth(), "content-type": "application/json" }, body: jsonBody({ [pick(bodyFields, i)]: val }), inputs: [val] }); break;
+        case 3: out.push({ surface: "api", method: "POST", path: "/invites_api/v1/invites", headers: { ...auth(), "content-type": pick(["application/json", "text/plain", "application/json; charset=utf-16", "application/x-www-form-urlencoded"], i) }, body: a, inputs: [a] }); break;
+        case 4: out.push({ surface: "api", method: pick(["GET", "PATCH", "DELETE"], i), path: `/invites_api/v1/invites/${raw(a)}`, headers: { ...auth(), "content-type": "application/json" }, body: jsonBody({ uses: val, note: b }), inputs: [a, b] }); break;
+        case 5: out.push({ surface: "api", method: "GET", path: `/invites_api/v1/invites?status=${pct(a)}&cursor=${pct(b)}&limit=${pct(String(val))}`, headers: auth(), inputs: [a, b] }); break;
+        case 6: out.push({ surface: "pages", method: "GET", path: pick([`/invites_page?${pct(a)}`, `/invites_page/?${raw(a)}`, `/invites_page/${raw(a)}`], i), inputs: [a] }); break;
+        case 7: out.push({ surface: "pages", method: "GET", path: `/invites_page/setup/${pct(a)}?${i % 2 ? token : pct(b)}`, inputs: [a, b] }); break;
+        case 8: out.push({ surface: "pages", method: "GET", path: pick([`/i/${raw(a)}`, `/pairing/${pct(a)}`, `/i/${pct(a)}`], i), inputs: [a] }); break;
+        case 9: case 10: out.push({ surface: "short-code form", method: "POST", path: "/invites_page/code", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `code=${pct(a)}`, inputs: [a] }); break;
+        case 11: out.push({ surface: "forms", method: "GET", path: `/register?t=${pct(a)}&c=${pct(b)}`, inputs: [a, b] }); break;
+        case 12: case 13: case 14:
+          // The real form with a valid token and CSRF: only the username and password are hostile.
+          out.push({ surface: "forms", method: "POST", path: `/register?t=${token}`, headers: formHeaders, body: `csrf=${form.csrf}&token=${token}&user=${pct(a)}&password=${pct(b)}`, inputs: [a, b] });
+          break;
+        case 15: out.push({ surface: "forms", method: "POST", path: `/register?t=${pct(a)}`, headers: formHeaders, body: `csrf=${pct(b)}&token=${pct(a)}&user=${pct(b)}&password=x&app_id=${pct(a)}`, inputs: [a, b] }); break;
+        case 16: {
+          // Bad encodings: bytes that are not UTF-8, broken % escapes, charsets we do not read.
+          const bodies: (string | Buffer)[] = [Buffer.from([0x75, 0x73, 0x65, 0x72, 0x3d, 0xff, 0xfe, 0xc0, 0x80]), `user=${raw(a)}&password=%E0%A4%A&csrf=${form.csrf}&token=${token}`, Buffer.from(`user=${a}&password=${b}`, "utf16le")];
+          const type = pick(["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=utf-16", "application/x-www-form-urlencoded; charset=koi8-r", "multipart/form-data; boundary=x"], i);
+          out.push({ surface: "forms", method: "POST", path: pick([`/register?t=${token}`, "/invites_page/code"], i), headers: { "content-type": type, cookie: form.cookie }, body: pick(bodies, i), inputs: [a] });
+          break;
+        }
+        case 17: {
+          // Huge bodies (every 20th of these is 2 MB; the rest 70 kB, over the 64 kB limit).
+          const size = i % 400 === 17 ? 2_000_000 : 70_000;
+          out.push({ surface: pick(["api", "forms"], i), method: "POST", path: pick(["/invites_api/v1/invites", "/register", "/invites_page/code"], i), headers: { ...auth(), "content-type": pick(["application/json", "application/x-www-form-urlencoded"], i) }, body: `{"note":"${"A".repeat(size)}"}`, inputs: [] });
+          break;
+        }
+        case 18: out.push({ surface: "api", method: pick(methods, i), path: pick(paths, i), headers: auth(), inputs: [] }); break;
+        default: out.push({ surface: "pages", method: "GET", path: `/${raw(a)}/${raw(b)}`, inputs: [a, b] }); break;
+      }
+    }
+    return out;
+  }
+
+  it(`answers ${HTTP_INPUTS} hostile HTTP requests with clear 4xx (or success), never 5xx, never echoing markup`, async function () {
+    this.timeout(300_000);
+    const reqs = httpRequests(HTTP_INPUTS);
+    const violations: string[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < reqs.length) {
+        const r = reqs[next++]!;
+        try { check(r, await send(r)); } catch (e) { violations.push((e as Error).message); }
+        counts[r.surface] = (counts[r.surface] ?? 0) + 1;
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    crashed ||= !server.alive();
+    // Every violation is listed (the first ten in full), not just the first one met.
+    expect(violations.length, `${violations.length} violations:\n${violations.slice(0, 10).join("\n\n")}`).to.equal(0);
+    expect(server.alive(), "the server process is still running").to.equal(true);
+    expect((await fetch(new URL("health", server.baseUrl))).status).to.equal(200);
+  });
+
+  it(`answers ${ADHOC_INPUTS} hostile ad-hoc command forms with results or XMPP errors that say why`, async function () {
+    this.timeout(300_000);
+    const s = nasty(ADHOC_INPUTS, 4101).map(xmlSafe);
+    const t = nasty(ADHOC_INPUTS, 4102).map(xmlSafe);
+    const nodes = ["urn:xmpp:invite#create-account", "xmpp-invites#password-reset", "xmpp-invites#revoke", "xmpp-invites#extend", "xmpp-invites#list-all"];
+    const createFields = ["username", "roster-subscription", "host", "expires-after", "uses", "roles", "groups", "note", "short-code", "unknown-field"];
+    const errors: Record<string, number> = {};
+    let next = 0;
+    const worker = async () => {
+      while (next < ADHOC_INPUTS) {
+        const i = next++;
+        const node = pick(nodes, i);
+        const a = s[i]!, b = t[i]!;
+        const values: Record<string, string | string[]> =
+          node === "urn:xmpp:invite#create-account" ? { [pick(createFields, i)]: a, [pick(createFields, i + 3)]: i % 3 ? b : [a, b] }
+          : node === "xmpp-invites#password-reset" ? { accountjid: a }
+          : node === "xmpp-invites#revoke" ? { invite: a }
+          : node === "xmpp-invites#extend" ? { invite: a, "expires-after": b }
+          : { status: a, type: b, inviter: a };
+        try {
+          const cmd = await admin.adhoc("invites.localhost", node, values);
+          expect(cmd.attrs.status, node).to.be.oneOf(["completed", "executing", "canceled"]);
+          if (cmd.attrs.status === "completed" && !cmd.getChild("x", "jabber:x:data")) expect(cmd.getChildText("note"), `${node} ${JSON.stringify(values)}`).to.be.a("string").and.not.equal("");
+        } catch (e) {
+          const err = e as { name: string; condition?: string; text?: string; message: string };
+          expect(err.name, `${node} ${JSON.stringify(values)}: ${err.message}`).to.equal("StanzaError");
+          expect(err.condition, `${node} ${JSON.stringify(values)}: ${err.message}`).to.not.equal("internal-server-error");
+          expect(err.text ?? "", `${node} ${JSON.stringify(values)} (${err.condition}) has no text`).to.not.equal("");
+          errors[err.condition!] = (errors[err.condition!] ?? 0) + 1;
+        }
+        counts["ad-hoc"] = (counts["ad-hoc"] ?? 0) + 1;
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    crashed ||= !server.alive();
+    expect(server.alive()).to.equal(true);
+    adhocErrors = Object.entries(errors).map(([k, v]) => `${v}×${k}`).join(", ");
+  });
+
+  it(`runs invitectl with ${CTL_INPUTS} hostile argument lists in-process, and a few as real processes: exit 0/1/2, a message, no stack trace`, async function () {
+    this.timeout(300_000);
+    const t = await startTestHost({ enabled: ["invites", "invites_api", "invites_page", "invites_register", "invites_adhoc"], store: "sqlite", options: { site_name: "Hostile" } });
+    try {
+      const s = nasty(CTL_INPUTS, 4201);
+      const u = nasty(CTL_INPUTS, 4202);
+      const argvs = s.map((a, i): string[] => {
+        const b = u[i]!;
+        switch (i % 12) {
+          case 0: return ["invite", "create_account", a];
+          case 1: return ["invite", "create_account", "localhost", pick(["--username", "--email", "--uses", "--expires-after", "--not-before", "--role", "--group", "--note"], i), a];
+          case 2: return ["invite", "create_contact", a, "--allow-registration"];
+          case 3: return ["invite", "create_reset", a, "--expires-after", b];
+          case 4: return ["invite", pick(["show", "revoke", "delete"], i), pick(["localhost", a], i), b];
+          case 5: return ["invite", "extend", "localhost", a, b];
+          case 6: return ["invite", "list", pick(["localhost", a], i), pick(["--status", "--type", "--cursor", "--limit"], i), b];
+          case 7: return ["mod_invites", "generate", a, pick(["--reset", "--role", "--group"], i), b];
+          case 8: return ["mod_invites_api", "create", pick(["localhost", a], i), b, pick(["--scope", "--types", "--max-uses", "--max-expiry", "--roles", "--methods", "--expires-after"], i), a];
+          case 9: return ["mod_invites_api", pick(["list", "delete"], i), pick(["localhost", a], i), b];
+          case 10: return [a, b];
+          default: return ["invite", a, "--json", b];
+        }
+      });
+      for (const argv of argvs) {
+        const r = await t.runCtl(argv);
+        const what = `invitectl ${JSON.stringify(argv)} → ${r.code}: ${r.stderr.slice(0, 300)}`;
+        expect(r.code, what).to.be.oneOf([0, 1, 2]);
+        expect(r.stderr, what).to.not.match(/\n\s+at .+:\d+:\d+/);
+        if (r.code !== 0) expect(r.stderr.trim(), what).to.not.equal("");
+        counts["ctl"] = (counts["ctl"] ?? 0) + 1;
+      }
+    } finally {
+      await t.stop();
+    }
+    for (const argv of [["invite", "create_account", "<script>alert(1)</script>"], ["invite", "show", "localhost", "../../etc/passwd"],
+      ["mod_invites_api", "create", "localhost", "x", "--scope", "'; DROP TABLE keyv; --"], ["invite", "list", "localhost", "--cursor", "%00"]]) {
+      const r = await server.ctl(argv);
+      const what = `real invitectl ${JSON.stringify(argv)} → ${r.code}: ${r.stderr}`;
+      expect(r.code, what).to.be.oneOf([1, 2]);
+      expect(r.stderr.trim(), what).to.not.equal("");
+      expect(r.stderr, what).to.not.match(/\n\s+at .+:\d+:\d+/);
+      counts["ctl (real process)"] = (counts["ctl (real process)"] ?? 0) + 1;
+    }
+    remember(token);
+  });
+});

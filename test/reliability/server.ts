@@ -1,0 +1,188 @@
+// The reliability suite's harness: the real server process (`node bin/xmpp-invites.js`)
+// with its own YAML config, SQLite file and log file; the real ctl process; a "probe"
+// component on the same Prosody to ask whether accounts exist; and the registry of every
+// secret the suite used, which 5-secrets greps the server logs for.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { stringify } from "yaml";
+import { startProsody, type TestProsody } from "../harness/prosody.js";
+import { startTestHost, type TestHost } from "../helpers/host.js";
+
+const run = promisify(execFile);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Everything secret the suite handed to or got from a server: tokens, API keys, passwords. */
+export const secretsUsed = new Set<string>();
+/** Log files of every server started in this run. */
+export const logFiles: string[] = [];
+/** Raw SQLite files (database and WAL) of every server started in this run. */
+export const dbFiles: string[] = [];
+const cleanups: string[] = [];
+// XI_KEEP=1 keeps the servers' directories (config, SQLite, log) for a look after a failure.
+process.on("exit", () => { if (!process.env["XI_KEEP"]) for (const d of cleanups) rmSync(d, { recursive: true, force: true }); });
+
+export function remember<T extends string | undefined>(secret: T): T {
+  if (secret) secretsUsed.add(secret);
+  return secret;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => { const a = s.address(); s.close(() => res(typeof a === "object" && a ? a.port : 0)); });
+  });
+}
+
+export const PROBE_JID = "probe.localhost";
+const PROBE_SECRET = `probe-${Math.random().toString(36).slice(2)}`;
+
+/** A test Prosody that also accepts a second component, probe.localhost, listed as admin. */
+export function startSuiteProsody(): Promise<TestProsody> {
+  return startProsody({
+    extraConfig: `admins = { "admin@localhost", "invites.localhost", "${PROBE_JID}" }
+Component "${PROBE_JID}"
+  component_secret = "${PROBE_SECRET}"`,
+  });
+}
+
+/** An in-process link as probe.localhost: accountExists() asks Prosody itself (XEP-0133). */
+export async function startProbe(prosody: TestProsody): Promise<TestHost> {
+  const t = await startTestHost({ xmpp: { server: prosody.componentServer, jid: PROBE_JID, secret: PROBE_SECRET } });
+  for (let i = 0; i < 200 && !t.host.admin.connected; i++) await sleep(50);
+  if (!t.host.admin.connected) throw new Error("the probe component did not connect");
+  return t;
+}
+
+/** Asks Prosody about each JID (25 at a time); returns those that exist. */
+export async function existing(probe: TestHost, jids: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < jids.length; i += 25) {
+    const batch = jids.slice(i, i + 25);
+    const answers = await Promise.all(batch.map((j) => probe.host.admin.accountExists(j)));
+    batch.forEach((j, k) => { if (answers[k]) found.add(j); });
+  }
+  return found;
+}
+
+export interface ServerProcess {
+  readonly dir: string;
+  readonly configPath: string;
+  readonly logPath: string;
+  readonly baseUrl: string;
+  readonly pid: number | undefined;
+  /** Starts the process and waits until /health says the component is connected. */
+  start(): Promise<void>;
+  /** SIGKILL, no warning. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait. */
+  stop(): Promise<void>;
+  alive(): boolean;
+  /** Runs the real `node bin/invitectl.js --config FILE ...`. */
+  ctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Makes an API key with every scope and returns ID/SECRET (remembered as a secret). */
+  apiKey(name?: string): Promise<string>;
+  output(): string;
+}
+
+export async function startServer(prosody: TestProsody, options: Record<string, unknown> = {}): Promise<ServerProcess> {
+  const dir = mkdtempSync(join(tmpdir(), "xi-reliability-"));
+  cleanups.push(dir);
+  const port = await freePort();
+  const configPath = join(dir, "config.yml");
+  const logPath = join(dir, "server.log");
+  logFiles.push(logPath);
+  dbFiles.push(join(dir, "data", "invites.sqlite"), join(dir, "data", "invites.sqlite-wal"));
+  const baseUrl = `http://127.0.0.1:${port}/`;
+  writeFileSync(configPath, stringify({
+    hosts: [prosody.domain],
+    component: { jid: prosody.componentJid, secret: prosody.componentSecret, server: prosody.componentServer, timeout: 5 },
+    http: { listen: `127.0.0.1:${port}`, base_url: baseUrl },
+    data_dir: "data",
+    store: "sqlite://invites.sqlite",
+    admins: [prosody.adminJid],
+    modules_enabled: ["invites", "invites_api", "invites_page", "invites_register", "invites_adhoc"],
+    log: { level: "debug", file: "server.log" },
+    ...options,
+  }));
+  let child: ChildProcess | undefined;
+  let out = "";
+
+  async function healthy(): Promise<boolean> {
+    try {
+      const r = await fetch(new URL("health", baseUrl));
+      return r.status === 200;
+    } catch { return false; }
+  }
+
+  const server: ServerProcess = {
+    dir, configPath, logPath, baseUrl,
+    get pid() { return child?.pid; },
+    async start() {
+      if (child) throw new Error("the server is already running");
+      const proc = spawn(process.execPath, [join(root, "bin/xmpp-invites.js"), "--config", configPath], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+      child = proc;
+      const collect = (b: Buffer) => { out = (out + b.toString()).slice(-8000); };
+      proc.stdout?.on("data", collect);
+      proc.stderr?.on("data", collect);
+      const deadline = Date.now() + 30_000;
+      while (!(await healthy())) {
+        if (proc.exitCode !== null || proc.signalCode !== null) { child = undefined; throw new Error(`the server exited during start-up:\n${out}`); }
+        if (Date.now() > deadline) throw new Error(`the server was not healthy within 30 s:\n${out}`);
+        await sleep(50);
+      }
+    },
+    async kill() {
+      const proc = child;
+      child = undefined;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      const gone = new Promise((r) => proc.once("exit", r));
+      proc.kill("SIGKILL");
+      await gone;
+    },
+    async stop() {
+      const proc = child;
+      child = undefined;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      const gone = new Promise((r) => proc.once("exit", r));
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+      await gone;
+      clearTimeout(timer);
+    },
+    alive: () => !!child && child.exitCode === null && child.signalCode === null,
+    async ctl(args) {
+      try {
+        const r = await run(process.execPath, [join(root, "bin/invitectl.js"), "--config", configPath, ...args], { cwd: dir });
+        return { code: 0, stdout: r.stdout, stderr: r.stderr };
+      } catch (e) {
+        const err = e as { code?: number; stdout?: string; stderr?: string };
+        return { code: typeof err.code === "number" ? err.code : -1, stdout: err.stdout ?? "", stderr: err.stderr ?? "" };
+      }
+    },
+    async apiKey(name = "suite") {
+      const r = await server.ctl(["mod_invites_api", "create", prosody.domain, name, "--scope", "all", "--types", "all", "--max-uses", "unlimited", "--roles", "*", "--groups", "*"]);
+      if (r.code !== 0) throw new Error(`invitectl mod_invites_api create failed: ${r.stderr}`);
+      return remember(r.stdout.trim().split("\n").pop()!.trim());
+    },
+    output: () => out,
+  };
+  await server.start();
+  return server;
+}
+
+/** One figure line per case, printed as the case ends and kept for the summary. */
+export const figures: string[] = [];
+export function report(line: string): void {
+  figures.push(line);
+  process.stdout.write(`      ${line}\n`);
+}
+
+export { root };
