@@ -4,24 +4,18 @@
 // Run again with many invites already stored (BENCH_INVITES, default 1,000,000).
 // Servers run as child processes so that autocannon (in this process) does not share
 // their event loop. Figures are printed, not asserted.
-import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { createServer } from "node:net";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { haveProsody, line, load, prosodyBenchConfig, ratio, startChild as startChildOf, stopChild, type Measured } from "./common.js";
 import { bulkLoad } from "./bulk-load.js";
 
-const CONNECTIONS = 16;
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const BULK = Number(process.env.BENCH_INVITES ?? 1_000_000);
 const HOST = "example.org";
 const LIMITS = { invites_api_rate_limit: "1000000/second", invites_api_rate_burst: 1_000_000 };
 
-interface Result { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number; timeouts: number }
-type Autocannon = (opts: { url: string; connections: number; duration: number; headers?: Record<string, string>; method?: string }) => Promise<Result>;
-const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 
 const self = fileURLToPath(import.meta.url);
 
@@ -50,52 +44,14 @@ if (process.argv[2] === "--serve") {
 }
 
 // ---- parent side ----------------------------------------------------------------------
-interface Child { proc: ChildProcess; port: number; key?: string }
+interface Served { port: number; key?: string }
 
-function startChild(args: string[]): Promise<Child> {
-  const proc = fork(self, ["--serve", ...args], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  return new Promise((resolve, reject) => {
-    proc.once("message", (m) => resolve({ proc, ...(m as { port: number; key?: string }) }));
-    proc.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
-  });
-}
-
-function stopChild(c: Child): Promise<void> {
-  return new Promise((resolve) => { c.proc.once("exit", () => resolve()); c.proc.disconnect(); setTimeout(() => c.proc.kill(), 5000).unref(); });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => { const a = s.address(); s.close(() => resolve(typeof a === "object" && a ? a.port : 0)); });
-  });
-}
-
-interface Measured { rate: number; p50: number; p99: number; ok: number; bad: number }
-
-async function load(url: string, headers: Record<string, string> = {}): Promise<Measured> {
-  await autocannon({ url, connections: CONNECTIONS, duration: 1, headers }); // warm-up
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
-  return { rate: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r.requests.total - r.non2xx, bad: r.non2xx + r.errors + r.timeouts };
-}
-
-const line = (label: string, m: Measured) => `${label}: ${m.rate.toFixed(0)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms (${m.ok} ok, ${m.bad} not 2xx or failed; ${CONNECTIONS} connections, ${SECONDS} s)`;
-const ratio = (a: Measured, b: Measured) => `${((a.rate / b.rate) * 100).toFixed(0)}%`;
+const startChild = (args: string[]) => startChildOf<Served>(self, args);
 
 async function benchProsody(report: (line: string) => void): Promise<Measured | undefined> {
-  if (spawnSync("which", ["prosody"]).status !== 0) { report("prosody: not installed, skipped"); return undefined; }
-  const dir = mkdtempSync(join(tmpdir(), "xi-bench-prosody-"));
-  const [c2s, http] = [await freePort(), await freePort()];
-  const cfg = join(dir, "prosody.cfg.lua");
-  writeFileSync(cfg, [
-    `pidfile = "${dir}/prosody.pid"`, `data_path = "${dir}"`, "daemonize = false",
-    `log = { warn = "${dir}/prosody.log" }`, `interfaces = { "127.0.0.1" }`,
-    `c2s_ports = { ${c2s} }; s2s_ports = { }; component_ports = { }`, `http_ports = { ${http} }; http_interfaces = { "127.0.0.1" }; https_ports = { }`,
-    `plugin_paths = { "/usr/lib/prosody/modules" }`, `modules_enabled = { "http"; "invites"; "invites_api" }`,
-    `storage = "sql"`, `sql = { driver = "SQLite3", database = "${dir}/prosody.sqlite" }`, `VirtualHost "localhost"`,
-  ].join("\n"));
-  // prosodyctl drops to the prosody user when run as root: it must be able to write here.
-  if (process.getuid?.() === 0) spawnSync("chown", ["-R", "prosody:prosody", dir]);
-  else chownSync(dir, process.getuid!(), process.getgid!());
+  if (!haveProsody()) { report("prosody: not installed, skipped"); return undefined; }
+  const { dir, cfg, http } = await prosodyBenchConfig("xi-bench-prosody-", ["http", "invites", "invites_api"],
+    [`storage = "sql"`, `sql = { driver = "SQLite3", database = "{dir}/prosody.sqlite" }`]);
   const made = spawnSync("prosodyctl", ["--config", cfg, "mod_invites_api", "create", "localhost"], { encoding: "utf8" });
   const key = made.stdout.trim().split("\n").pop() ?? "";
   if (!/^\S+\/\S+$/.test(key)) throw new Error(`prosodyctl did not make a key: ${made.stdout}${made.stderr}`);

@@ -8,25 +8,19 @@
 //    through the same component link on the same server.
 // Servers run as child processes so that the load generator does not share their event
 // loop. Figures are printed, not asserted (the checks on counts are reported as FAILED).
-import { fork, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { createServer } from "node:net";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { haveProsody, line, load, prosodyBenchConfig, startChild as startChildOf, stopChild, type Measured } from "./common.js";
 import type { InvitesApi } from "../modules/invites/types.js";
 
-const CONNECTIONS = 16;
-const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 10);
 const REGISTRATIONS = 500;
 const IN_FLIGHT = 16;
 const PASSWORD = "bench-password-123";
 const NO_LIMITS = { invites_page_rate_limit: 0, register_rate_limit: 0, register_lookup_rate_limit: 0 };
 
-interface Result { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number; timeouts: number }
-type Autocannon = (opts: { url: string; connections: number; duration: number; headers?: Record<string, string> }) => Promise<Result>;
-const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 const self = fileURLToPath(import.meta.url);
 
 // ---- child side: the host under test ----------------------------------------------------
@@ -66,50 +60,13 @@ async function serveHost(dataDir: string, xmpp: string | undefined): Promise<voi
 if (process.argv[2] === "--serve") await serveHost(process.argv[3]!, process.argv[4]);
 
 // ---- parent side ----------------------------------------------------------------------
-interface Child extends Ready { proc: ChildProcess }
-
-function startChild(args: string[]): Promise<Child> {
-  const proc = fork(self, ["--serve", ...args], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  return new Promise((resolve, reject) => {
-    proc.once("message", (m) => resolve({ proc, ...(m as Ready) }));
-    proc.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
-  });
-}
-
-function stopChild(c: Child): Promise<void> {
-  return new Promise((resolve) => { c.proc.once("exit", () => resolve()); c.proc.disconnect(); setTimeout(() => c.proc.kill(), 5000).unref(); });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => { const a = s.address(); s.close(() => resolve(typeof a === "object" && a ? a.port : 0)); });
-  });
-}
-
-interface Measured { rate: number; p50: number; p99: number; ok: number; bad: number }
-
-async function load(url: string, headers: Record<string, string> = {}): Promise<Measured> {
-  await autocannon({ url, connections: CONNECTIONS, duration: 1, headers }); // warm-up
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
-  return { rate: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r.requests.total - r.non2xx, bad: r.non2xx + r.errors + r.timeouts };
-}
-
-const line = (label: string, m: Measured) => `${label}: ${m.rate.toFixed(0)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms (${m.ok} ok, ${m.bad} not 2xx or failed; ${CONNECTIONS} connections, ${SECONDS} s)`;
+const startChild = (args: string[]) => startChildOf<Ready>(self, args);
 
 /** Prosody 0.12's own mod_invites_page (with mod_register_apps), one invite made by prosodyctl. */
 async function benchProsodyPage(report: (line: string) => void): Promise<Measured | undefined> {
-  if (spawnSync("which", ["prosody"]).status !== 0) { report("prosody: not installed, Prosody's landing page not measured"); return undefined; }
-  const dir = mkdtempSync(join(tmpdir(), "xi-bench-prosody-page-"));
-  const [c2s, http] = [await freePort(), await freePort()];
-  const cfg = join(dir, "prosody.cfg.lua");
-  writeFileSync(cfg, [
-    `pidfile = "${dir}/prosody.pid"`, `data_path = "${dir}"`, "daemonize = false",
-    `log = { warn = "${dir}/prosody.log" }`, `interfaces = { "127.0.0.1" }`,
-    `c2s_ports = { ${c2s} }; s2s_ports = { }; component_ports = { }`, `http_ports = { ${http} }; http_interfaces = { "127.0.0.1" }; https_ports = { }`,
-    `plugin_paths = { "/usr/lib/prosody/modules" }`, `modules_enabled = { "http"; "invites"; "invites_page"; "register_apps" }`,
-    `http_external_url = "http://localhost:${http}/"`, `http_default_host = "localhost"`, `VirtualHost "localhost"`,
-  ].join("\n"));
-  if (process.getuid?.() === 0) spawnSync("chown", ["-R", "prosody:prosody", dir]);
+  if (!haveProsody()) { report("prosody: not installed, Prosody's landing page not measured"); return undefined; }
+  const { dir, cfg, http } = await prosodyBenchConfig("xi-bench-prosody-page-", ["http", "invites", "invites_page", "register_apps"],
+    [`http_external_url = "http://localhost:{http}/"`, `http_default_host = "localhost"`]);
   const made = spawnSync("prosodyctl", ["--config", cfg, "mod_invites", "generate", "localhost"], { encoding: "utf8" });
   const token = /(?:preauth=|\?)([A-Za-z0-9_-]{16,})\s*$/m.exec(made.stdout)?.[1];
   if (!token) throw new Error(`prosodyctl did not make an invite: ${made.stdout}${made.stderr}`);
