@@ -142,6 +142,9 @@ export default defineModule({
           if (err.code === "admin.no_such_user" && invite) {
             return send(res, { status: 404, body: messagePage(ctx, ctx.t("error_title"), ctx.t("err_no_account", { jid: `${invite.username ?? ""}@${invite.host}` }), undefined, "bad") });
           }
+          // The server refused the account as asked (e.g. a password its SASLprep rejects):
+          // nothing was created, the use was given back, the visitor can try again.
+          if (err.code === "admin.refused" && invite) return again(422, ctx.t("err_server_refused"));
           // A veto from a user-registering handler: its message is meant for the visitor.
           if (err.status < 500 && invite) return again(err.status, ctx.t("err_refused", { reason: err.message }));
         }

@@ -17,6 +17,8 @@ class FakeAdmin implements AdminPort {
   private check(op: string) { this.calls.push(op); if (this.down) throw adminErrors.not_connected(); }
   async createAccount(jid: string, password: string) {
     this.check(`create ${jid}`);
+    // As Prosody refuses a password its SASLprep profile rejects.
+    if (password.includes("\u{1FAE8}")) throw adminErrors.refused("Invalid password");
     if (this.accounts.has(jid)) throw adminErrors.username_taken();
     this.accounts.set(jid, password);
   }
@@ -131,6 +133,17 @@ describe("invites_register module", () => {
     const ok = await form.submit({ user: "erin", password: "a long password", token: c.token });
     expect(ok.status).to.equal(200);
     expect(admin.accounts.has("erin@localhost")).to.equal(true);
+  });
+
+  it("answers 422 with a clear message when the server refuses the password, and spends nothing", async () => {
+    const c = await invites.createAccount({ host: "localhost", source: "test" });
+    const form = await openForm(`/register?t=${c.token}`);
+    const res = await form.submit({ user: "quinn", password: "a long password \u{1FAE8}", token: c.token });
+    expect(res.status).to.equal(422);
+    expect(res.body).to.include("The server did not accept this username and password.");
+    expect(admin.accounts.has("quinn@localhost")).to.equal(false);
+    expect((await invites.get(c.token))!.usesPending).to.equal(0);
+    expect((await invites.validate(c.token)).ok).to.equal(true);
   });
 
   it("lets a user-registering handler veto with its reason, and releases the invite", async () => {
