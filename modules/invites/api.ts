@@ -7,7 +7,7 @@ import { normalizeCode } from "./codes.js";
 import { buildInvite, checkUses, type CreateSettings } from "./create.js";
 import { listInvites, sweepInvites } from "./list.js";
 import type { InviteRepo } from "./repo.js";
-import { looksLikeId, looksLikeToken } from "./tokens.js";
+import { hashToken, looksLikeId, looksLikeToken } from "./tokens.js";
 import { buildUri } from "./uri.js";
 import { checkUsername, prepareUsername } from "./username.js";
 import { inviteStatus, livePending, validateInvite } from "./validate.js";
@@ -45,8 +45,10 @@ export function createApi({ repo, settings, fire, log, now = Date.now, open, rel
     if (opts.shortCode) {
       invite.shortCodeExpiresAt = Math.min(at + settings.codeTtlMs, invite.expiresAt);
       invite.shortCode = await repo.claimCode(invite.id, settings.codeLength, invite.shortCodeExpiresAt, at);
+      invite.shortCodeHash = hashToken(invite.shortCode);
     }
-    await repo.insert(invite);
+    // The code is a secret like the token: only its hash is stored.
+    await repo.insert({ ...invite, shortCode: null });
     const uri = buildUri(invite, token);
     const created: CreatedInvite = { invite, token, uri, landingUrl: undefined, link: uri, shortUrl: undefined };
     try {
@@ -127,10 +129,11 @@ export function createApi({ repo, settings, fire, log, now = Date.now, open, rel
 
   async function resolveShortCode(input: string): Promise<Validation> {
     const code = typeof input === "string" ? normalizeCode(input) : undefined;
-    const rec = code === undefined ? undefined : await repo.code(code);
+    const hash = code === undefined ? undefined : hashToken(code);
+    const rec = hash === undefined ? undefined : await repo.code(hash);
     if (!rec) return { ok: false, reason: "invalid" };
     const invite = await repo.byId(rec.id);
-    if (!invite || invite.shortCode !== code) return { ok: false, reason: "invalid" };
+    if (!invite || invite.shortCodeHash !== hash) return { ok: false, reason: "invalid" };
     if (rec.expiresAt <= now() || (invite.shortCodeExpiresAt ?? 0) <= now()) return { ok: false, reason: "expired", invite };
     return validateInvite(invite, now());
   }

@@ -102,6 +102,7 @@ export function buildInvite(type: InviteType, opts: CreateOptions, s: CreateSett
     revokedAt: null,
     usedAt: null,
     shortCode: null,
+    shortCodeHash: null,
     shortCodeExpiresAt: null,
     extra: { ...(opts.extra ?? {}) },
   };

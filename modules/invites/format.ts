@@ -62,6 +62,7 @@ export function showLines(invite: Invite, status: InviteStatus): string[] {
   lines.push(`expires:     ${iso(invite.expiresAt)}`);
   if (invite.revokedAt !== null) lines.push(`revoked:     ${iso(invite.revokedAt)}`);
   if (invite.shortCode) lines.push(`short code:  ${formatCode(invite.shortCode)} (until ${iso(invite.shortCodeExpiresAt)})`);
+  else if (invite.shortCodeHash) lines.push(`short code:  (shown once, at creation) until ${iso(invite.shortCodeExpiresAt)}`);
   return lines;
 }
 

@@ -105,9 +105,9 @@ export class InviteRepo {
     if (!stored) return false;
     // The token goes first: from then on the invite cannot be used, whatever fails next.
     await this.stores.tokens.delete(stored.tokenHash);
-    if (stored.shortCode) {
-      const code = await this.stores.codes.get(stored.shortCode);
-      if (code?.id === id) await this.stores.codes.delete(stored.shortCode);
+    if (stored.shortCodeHash) {
+      const code = await this.stores.codes.get(stored.shortCodeHash);
+      if (code?.id === id) await this.stores.codes.delete(stored.shortCodeHash);
     }
     await this.stores.records.delete(id);
     for (const [index, slot] of Object.entries(stored.slots ?? {})) await this.index.clear(index, slot, id);
@@ -118,17 +118,20 @@ export class InviteRepo {
   async claimCode(id: string, length: number, expiresAt: number, now = Date.now()): Promise<string> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const code = newCode(length);
-      const held = await this.stores.codes.update(code, (cur) => (cur && cur.expiresAt > now && cur.id !== id ? cur : { id, expiresAt }));
+      // Keyed by the code's hash: whoever reads the store learns no usable code.
+      const key = hashToken(code);
+      const held = await this.stores.codes.update(key, (cur) => (cur && cur.expiresAt > now && cur.id !== id ? cur : { id, expiresAt }));
       if (held?.id === id) {
         // Written again with a TTL so that stores which expire keys clean it up themselves.
-        await this.stores.codes.set(code, { id, expiresAt }, Math.max(1, expiresAt - now));
+        await this.stores.codes.set(key, { id, expiresAt }, Math.max(1, expiresAt - now));
         return code;
       }
     }
     throw errors.code_space_full();
   }
 
-  code(code: string): Promise<CodeRecord | undefined> {
-    return this.stores.codes.get(code);
+  /** By the code's hash. */
+  code(hash: string): Promise<CodeRecord | undefined> {
+    return this.stores.codes.get(hash);
   }
 }

@@ -176,6 +176,10 @@ for (const store of ["memory://", "sqlite"]) {
       expect(v.ok && v.invite.id).to.equal(c.invite.id);
       expect((await api.find(code))?.id).to.equal(c.invite.id);
       expect(await api.resolveShortCode("ZZZZZZZZ")).to.deep.equal({ ok: false, reason: "invalid" });
+      // Like the token, the code is shown once: the store keeps only its hash.
+      const stored = (await api.getById(c.invite.id))!;
+      expect(stored.shortCode).to.equal(null);
+      expect(stored.shortCodeHash).to.match(/^[0-9a-f]{64}$/).and.not.include(code);
       // A short code leads to the invite but not its token: reserve by id.
       const r = await api.reserveById(c.invite.id, "dave");
       expect(r.invite.usesPending).to.equal(1);

@@ -19,7 +19,7 @@ function fieldError(fn: () => unknown): { field: unknown; message: string; condi
 const invite: Invite = {
   id: "abc123", tokenHash: "h", type: "account", host: "localhost", username: "juliet", email: null, inviter: "admin@localhost",
   source: "adhoc/admin@localhost", roles: [], groups: [], note: "for the tennis club", usesAllowed: 1, usesPending: 0, usesCompleted: 0,
-  reservations: {}, createdAt: NOW, notBefore: null, expiresAt: NOW + 86_400_000, revokedAt: null, usedAt: null, shortCode: null,
+  reservations: {}, createdAt: NOW, notBefore: null, expiresAt: NOW + 86_400_000, revokedAt: null, usedAt: null, shortCode: null, shortCodeHash: null,
   shortCodeExpiresAt: null, extra: {},
 };
 

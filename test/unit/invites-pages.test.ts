@@ -36,7 +36,7 @@ function stores(): Stores & { records: ReturnType<typeof fakeStore<Invite>> } {
 const rec = (id: string, host = "a.example", over: Partial<Invite> = {}): Invite => ({
   id, tokenHash: `h-${id}`, type: "account", host, username: null, email: null, inviter: null, source: "test", roles: [], groups: [],
   note: null, usesAllowed: 1, usesPending: 0, usesCompleted: 0, reservations: {}, createdAt: 0, notBefore: null,
-  expiresAt: 10_000, revokedAt: null, usedAt: null, shortCode: null, shortCodeExpiresAt: null, extra: {}, ...over,
+  expiresAt: 10_000, revokedAt: null, usedAt: null, shortCode: null, shortCodeHash: null, shortCodeExpiresAt: null, extra: {}, ...over,
 });
 
 describe("invites: index pages", () => {

@@ -12,7 +12,7 @@ function invite(over: Partial<Invite> = {}): Invite {
   return {
     id: "AAAAAAAAAAAA", tokenHash: "x", type: "account", host: "example.org", username: null, email: null, inviter: null,
     source: "ctl", roles: [], groups: [], note: null, usesAllowed: 1, usesPending: 0, usesCompleted: 0, reservations: {},
-    createdAt: NOW - DAY, notBefore: null, expiresAt: NOW + DAY, revokedAt: null, usedAt: null, shortCode: null,
+    createdAt: NOW - DAY, notBefore: null, expiresAt: NOW + DAY, revokedAt: null, usedAt: null, shortCode: null, shortCodeHash: null,
     shortCodeExpiresAt: null, extra: {}, ...over,
   };
 }
