@@ -14,7 +14,7 @@ import { buildApps, checkSiteApps, detectPlatform, renderLinkTemplate, sortApps,
 import { layout, pageCtx, sendPage, type PageCtx, type Site } from "../web/layout.js";
 import { clientIp, originOf, RateLimiter } from "../web/security.js";
 import { qrSvg } from "../web/qr.js";
-import { codeForm, failurePage, invalidPage, inviterOf, tooManyPage, type Inviter } from "./render.js";
+import { codeForm, failurePage, invalidPage, inviterOf, notFound, tooManyPage, type Inviter } from "./render.js";
 import { landingPage, setupPage, type LandingData } from "./landing.js";
 import { ShortCodes } from "./shortcodes.js";
 
@@ -181,7 +181,7 @@ export default defineModule({
       if (!v.ok) return sendInvalid(res, ctx, v.reason, v.invite);
       const app = api.app(req.params["app"]);
       const back = `${mod.url()}?${token}`;
-      if (!app) return sendPage(res, 404, layout(ctx, { title: ctx.t("not_found_title"), body: codeForm(ctx, api.codeAction) }), site.policy);
+      if (!app) return sendPage(res, 404, layout(ctx, { title: ctx.t("not_found_title"), body: notFound(ctx, api.codeAction) }), site.policy);
       const data = await landingData(req, ctx, v.invite, token!);
       res.setHeader("Link", `<${data.uri}>; rel="alternate"`);
       sendPage(res, 200, setupPage(ctx, data, app, back), site.policy);
@@ -257,7 +257,7 @@ export default defineModule({
     }
 
     router.use(page(async (_req, res, ctx) => {
-      sendPage(res, 404, layout(ctx, { title: ctx.t("not_found_title"), body: codeForm(ctx, api.codeAction) }), site.policy);
+      sendPage(res, 404, layout(ctx, { title: ctx.t("not_found_title"), body: notFound(ctx, api.codeAction) }), site.policy);
     }));
 
     return api;

@@ -67,6 +67,13 @@ ${error ? html`<p class="alert" role="alert">${error}</p>` : ""}
 </form>`;
 }
 
+/** An unknown page or app: say so, then offer the code form (the visitor may have one). */
+export function notFound(ctx: PageCtx, codeAction: string): Html {
+  return html`<section class="card"><h1>${ctx.t("not_found_title")}</h1>
+<p>${ctx.t("not_found_text")}</p></section>
+<section class="card">${codeForm(ctx, codeAction)}</section>`;
+}
+
 /** One entry of the app chooser. */
 export function appCard(ctx: PageCtx, app: SiteApp, href: string, forDevice: boolean): Html {
   return html`<li class="app${forDevice ? " for-device" : ""}">

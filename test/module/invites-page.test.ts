@@ -64,7 +64,9 @@ describe("invites_page module", () => {
     expect(res.status).to.equal(200);
     const body = await res.text();
     expect(body).to.include("Install Monal").and.include(`href="${c.uri}"`).and.include("apps.apple.com");
-    expect((await get(`/invites_page/setup/nope?${c.token}`)).status).to.equal(404);
+    const unknownApp = await get(`/invites_page/setup/nope?${c.token}`);
+    expect(unknownApp.status).to.equal(404);
+    expect(await unknownApp.text()).to.include("<h1>Page not found</h1>").and.include('name="code"');
   });
 
   it("serves contact-only, account_and_contact and reset invites", async () => {
