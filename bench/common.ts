@@ -4,9 +4,9 @@
 import { fork, spawnSync, type ChildProcess } from "node:child_process";
 import { chownSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../test/harness/ports.js";
 
 export const CONNECTIONS = 16;
 export const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 10);
@@ -29,12 +29,6 @@ export function startChild<R>(script: string, args: string[]): Promise<Child<R>>
 
 export function stopChild(c: { proc: ChildProcess }): Promise<void> {
   return new Promise((resolve) => { c.proc.once("exit", () => resolve()); c.proc.disconnect(); setTimeout(() => c.proc.kill(), 5000).unref(); });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => { const a = s.address(); s.close(() => resolve(typeof a === "object" && a ? a.port : 0)); });
-  });
 }
 
 /** One warm-up second, then SECONDS of load at CONNECTIONS. */

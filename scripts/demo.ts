@@ -2,7 +2,6 @@
 // with an admin account, an API key and an invite, printed one per line.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
@@ -10,6 +9,7 @@ import { stringify } from "yaml";
 import { loadConfigFile } from "../core/config.js";
 import { Host } from "../core/host.js";
 import { runCtl } from "../cli/ctl.js";
+import { freePort } from "../test/harness/ports.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -29,14 +29,6 @@ function ensureProsody(): void {
   execFileSync("sh", ["-c", `DEBIAN_FRONTEND=noninteractive ${cmd}`], { stdio: ["ignore", "inherit", "inherit"] });
   // The package starts its own server on the default ports; the demo runs its own.
   spawnSync("sh", ["-c", "service prosody stop"], { stdio: "ignore" });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => { const a = s.address(); s.close(() => res(typeof a === "object" && a ? a.port : 0)); });
-  });
 }
 
 async function waitFor(check: () => boolean, ms: number): Promise<boolean> {

@@ -4,8 +4,9 @@ import { spawn, spawnSync, execFile, type ChildProcess } from "node:child_proces
 import { mkdtemp, mkdir, writeFile, rm, chown, readdir, stat } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { promisify } from "node:util";
+import { freePort } from "./ports.js";
 
 const run = promisify(execFile);
 
@@ -49,18 +50,6 @@ function findProsody(): void {
   if (found.status !== 0) {
     throw new Error("Prosody is not installed (needed by the integration tests); install with: apt-get install prosody prosody-modules");
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function accepts(port: number): Promise<boolean> {

@@ -7,22 +7,14 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createServer } from "node:net";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
 import { startProsody, type TestProsody } from "../harness/prosody.js";
 import { loginClient } from "../harness/xmpp-client.js";
+import { freePort } from "../harness/ports.js";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "../..");
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => { const a = s.address(); s.close(() => res(typeof a === "object" && a ? a.port : 0)); });
-  });
-}
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;

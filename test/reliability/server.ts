@@ -4,7 +4,6 @@
 // secret the suite used, which 5-secrets greps the server logs for.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +11,8 @@ import { promisify } from "node:util";
 import { stringify } from "yaml";
 import { startProsody, type TestProsody } from "../harness/prosody.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
+import { freePort } from "../harness/ports.js";
+export { freePort };
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -32,14 +33,6 @@ export function remember<T extends string | undefined>(secret: T): T {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => { const a = s.address(); s.close(() => res(typeof a === "object" && a ? a.port : 0)); });
-  });
-}
 
 export const PROBE_JID = "probe.localhost";
 const PROBE_SECRET = `probe-${Math.random().toString(36).slice(2)}`;
