@@ -7,10 +7,12 @@
 // A password reset cannot be checked that way (its account always exists), so an
 // interrupted reset is released.
 //
-// To find open reservations without scanning every invite, one store key lists the ids of
-// invites that may hold one. The id is added *before* the reservation is written (write
+// To find open reservations without scanning every invite, a few store keys (buckets, by a
+// hash of the invite id, so that concurrent reserves rarely touch the same key) list the
+// ids of invites that may hold one. The id is added *before* the reservation is written (write
 // ahead: a crash right after the reserve still leaves the id listed) and removed once the
 // invite holds no reservation and none is in flight in this process.
+import { createHash } from "node:crypto";
 import type { AdminPort } from "../../core/admin.js";
 import { isModuleError } from "../../core/errors.js";
 import type { Logger, Store } from "../../core/types.js";
@@ -18,8 +20,10 @@ import type { InviteRepo } from "./repo.js";
 import type { InvitesApi } from "./types.js";
 import { RESERVATION_TTL_MS } from "./validate.js";
 
-/** The one key of the `invite_open` store: ids of invites that may hold open reservations. */
-export const OPEN_KEY = "ids";
+/** The keys of the `invite_open` store: `ids:<bucket>`, each listing ids of invites that may hold open reservations. */
+export const OPEN_BUCKETS = 64;
+export const openKey = (inviteId: string) => `ids:${createHash("sha256").update(inviteId).digest()[0]! % OPEN_BUCKETS}`;
+const ALL_KEYS = Array.from({ length: OPEN_BUCKETS }, (_, i) => `ids:${i}`);
 
 export interface RecoveryResult { checked: number; completed: number; released: number; failed: number }
 
@@ -39,7 +43,7 @@ export class OpenReservations {
   async opening(inviteId: string, reservationId: string): Promise<void> {
     this.local.set(reservationId, { inviteId, at: this.now() });
     try {
-      await this.index.update(OPEN_KEY, (cur) => (cur?.includes(inviteId) ? cur : [...(cur ?? []), inviteId]));
+      await this.index.update(openKey(inviteId), (cur) => (cur?.includes(inviteId) ? cur : [...(cur ?? []), inviteId]));
     } catch (e) {
       this.local.delete(reservationId);
       throw e;
@@ -63,7 +67,7 @@ export class OpenReservations {
 
   /** Ids currently listed (for tests and the reliability suite). */
   async listed(): Promise<string[]> {
-    return (await this.index.get(OPEN_KEY)) ?? [];
+    return (await this.index.getMany(ALL_KEYS)).flatMap((ids) => ids ?? []);
   }
 
   private inFlight(inviteId: string): boolean {
@@ -80,7 +84,7 @@ export class OpenReservations {
     if (this.inFlight(inviteId)) return;
     const invite = await this.repo.byId(inviteId);
     if (invite && Object.keys(invite.reservations).length > 0) return;
-    await this.index.update(OPEN_KEY, (cur) => {
+    await this.index.update(openKey(inviteId), (cur) => {
       if (!cur?.includes(inviteId) || this.inFlight(inviteId)) return cur;
       const rest = cur.filter((id) => id !== inviteId);
       return rest.length > 0 ? rest : undefined;
