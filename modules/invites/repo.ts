@@ -69,13 +69,20 @@ export class InviteRepo {
     return invite && invite.tokenHash === hash ? invite : undefined;
   }
 
-  /** Indexes first, then the record, then the token: a half-done insert is invisible. */
+  /**
+   * Indexes first, then the record and its token: a half-done insert is invisible (an index
+   * entry without a record is skipped by list and sweep; a token without its record is
+   * "invalid").
+   */
   async insert(invite: Invite): Promise<void> {
     const indexes = indexesOf(invite);
     const taken = await Promise.all(indexes.map((index) => this.index.append(index, invite.id)));
     const slots = Object.fromEntries(indexes.map((index, i) => [index, taken[i]!]));
-    await this.stores.records.set(invite.id, { ...invite, slots });
-    await this.stores.tokens.set(invite.tokenHash, invite.id);
+    // Issued together, the two writes land in the same group commit on SQLite.
+    await Promise.all([
+      this.stores.records.set(invite.id, { ...invite, slots }),
+      this.stores.tokens.set(invite.tokenHash, invite.id),
+    ]);
   }
 
   /**
