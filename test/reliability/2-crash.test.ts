@@ -7,9 +7,8 @@
 // to keep the whole suite within its few minutes on two cores.
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
-import type { TestProsody } from "../harness/prosody.js";
 import type { TestHost } from "../helpers/host.js";
-import { existing, report, sleep, startProbe, startServer, startSuiteProsody, type ServerProcess } from "./server.js";
+import { existing, loadSuite, report, sleep, type ServerProcess } from "./server.js";
 import { createInvite, inviteUses, newPassword, openForm } from "./web.js";
 
 const CYCLES = 10;
@@ -17,29 +16,13 @@ const CYCLES = 10;
 interface Made { id: string; token: string; uses: number; users: string[] }
 
 describe("reliability 2: crash", function () {
-  let prosody: TestProsody;
   let server: ServerProcess;
   let probe: TestHost;
   let key: string;
   const password = newPassword();
 
-  before(async function () {
-    this.timeout(120_000);
-    prosody = await startSuiteProsody();
-    server = await startServer(prosody, {
-      register_rate_limit: 0, register_lookup_rate_limit: 0,
-      invites_api_rate_limit: "1000000/second", invites_api_rate_burst: 1_000_000,
-    });
-    key = await server.apiKey();
-    probe = await startProbe(prosody);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await probe?.stop();
-    await server?.stop();
-    await prosody?.destroy();
-  });
+  const suite = loadSuite();
+  before(() => { ({ server, probe, key } = suite); });
 
   it(`loses nothing and counts nothing twice across ${CYCLES} SIGKILLs under load`, async function () {
     this.timeout(300_000);

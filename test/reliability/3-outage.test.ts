@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import type { TestProsody } from "../harness/prosody.js";
 import type { TestHost } from "../helpers/host.js";
-import { existing, report, sleep, startProbe, startServer, startSuiteProsody, type ServerProcess } from "./server.js";
+import { existing, loadSuite, report, sleep, type ServerProcess } from "./server.js";
 import { byStatus, createInvite, inviteUses, newPassword, openForm, api } from "./web.js";
 
 const OUTAGE_MS = 10_000;
@@ -19,23 +19,8 @@ describe("reliability 3: XMPP server outage", function () {
   let key: string;
   const password = newPassword();
 
-  before(async function () {
-    this.timeout(120_000);
-    prosody = await startSuiteProsody();
-    server = await startServer(prosody, {
-      register_rate_limit: 0, register_lookup_rate_limit: 0,
-      invites_api_rate_limit: "1000000/second", invites_api_rate_burst: 1_000_000,
-    });
-    key = await server.apiKey();
-    probe = await startProbe(prosody);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await probe?.stop();
-    await server?.stop();
-    await prosody?.destroy();
-  });
+  const suite = loadSuite();
+  before(() => { ({ prosody, server, probe, key } = suite); });
 
   it("keeps the API creating, answers registration 503 without spending, and reconnects within 5 s", async function () {
     this.timeout(120_000);

@@ -172,6 +172,31 @@ export async function startServer(prosody: TestProsody, options: Record<string, 
 }
 
 /** One figure line per case, printed as the case ends and kept for the summary. */
+/** What a load case (crash, outage) needs: one Prosody, one server without rate limits, an API key and the probe. */
+export interface LoadSuite { prosody: TestProsody; server: ServerProcess; probe: TestHost; key: string }
+
+/** Registers the before/after hooks that start and stop a LoadSuite; its fields are set once `before` has run. */
+export function loadSuite(): LoadSuite {
+  const suite = {} as LoadSuite;
+  before(async function () {
+    this.timeout(120_000);
+    suite.prosody = await startSuiteProsody();
+    suite.server = await startServer(suite.prosody, {
+      register_rate_limit: 0, register_lookup_rate_limit: 0,
+      invites_api_rate_limit: "1000000/second", invites_api_rate_burst: 1_000_000,
+    });
+    suite.key = await suite.server.apiKey();
+    suite.probe = await startProbe(suite.prosody);
+  });
+  after(async function () {
+    this.timeout(60_000);
+    await suite.probe?.stop();
+    await suite.server?.stop();
+    await suite.prosody?.destroy();
+  });
+  return suite;
+}
+
 export const figures: string[] = [];
 export function report(line: string): void {
   figures.push(line);
