@@ -20,10 +20,18 @@ const LIMITS = { invites_api_rate_limit: "1000000/second", invites_api_rate_burs
 const self = fileURLToPath(import.meta.url);
 
 // ---- child side: one server per process ---------------------------------------------
-async function serveExpress(): Promise<void> {
+/** The same bare route, on express's own app.listen() or on core's listen() (core/http.ts). */
+async function serveExpress(viaCore: boolean): Promise<void> {
   const { default: express } = await import("express");
   const app = express();
   app.get("/invites_api", (_req, res) => { res.setHeader("Location", "xmpp:example.org?register;preauth=x"); res.status(201).end(); });
+  if (viaCore) {
+    const { listen } = await import("../core/http.js");
+    const server = await listen(app, "127.0.0.1", 0);
+    const addr = server.address();
+    process.send!({ port: typeof addr === "object" && addr ? addr.port : 0 });
+    return;
+  }
   const server = app.listen(0, "127.0.0.1", () => {
     const addr = server.address();
     process.send!({ port: typeof addr === "object" && addr ? addr.port : 0 });
@@ -40,7 +48,7 @@ async function serveHost(dataDir: string): Promise<void> {
 }
 
 if (process.argv[2] === "--serve") {
-  await (process.argv[3] === "express" ? serveExpress() : serveHost(process.argv[4]!));
+  await (process.argv[3]!.startsWith("express") ? serveExpress(process.argv[3] === "express-core") : serveHost(process.argv[4]!));
 }
 
 // ---- parent side ----------------------------------------------------------------------
@@ -82,12 +90,16 @@ export async function benchInvitesApi(report: (line: string) => void): Promise<v
     const ceiling = await load(`http://127.0.0.1:${ceilingServer.port}/invites_api`);
     await stopChild(ceilingServer);
     report(line("ceiling: bare express route, fixed 201", ceiling));
+    const coreServer = await startChild(["express-core"]);
+    const viaCore = await load(`http://127.0.0.1:${coreServer.port}/invites_api`);
+    await stopChild(coreServer);
+    report(line("  the same route served by core's listen() (request objects made in express's shape)", viaCore));
 
     let host = await startChild(["host", dataDir]);
     const empty = await load(`http://127.0.0.1:${host.port}/invites_api`, { Authorization: `Bearer ${host.key!}` });
     await stopChild(host);
     report(line("xmpp-invites /invites_api, Bearer, empty store", empty));
-    report(`  = ${ratio(empty, ceiling)} of the express ceiling (aim: at least 80%, p99 at most 10 ms)`);
+    report(`  = ${ratio(empty, ceiling)} of the express ceiling (aim: at least 80%, p99 at most 10 ms); ${ratio(empty, viaCore)} of the same route on core's listen()`);
 
     const prosody = await benchProsody(report);
     if (prosody) report(`  xmpp-invites / Prosody: ${(empty.rate / prosody.rate).toFixed(2)}x the rate; p99 ${empty.p99} vs ${prosody.p99} ms`);

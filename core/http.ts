@@ -1,7 +1,7 @@
 // The HTTP side: one express app built separately from listen(), so tests need no port.
 // Modules contribute Routers; core adds /health, a JSON 404 and one error handler.
 import express, { type Express, type Router, type Request, type Response, type NextFunction } from "express";
-import { createServer, type Server } from "node:http";
+import { createServer, IncomingMessage, ServerResponse, type Server } from "node:http";
 import type { Logger } from "pino";
 import { ModuleError, coreErrors } from "./errors.js";
 
@@ -73,9 +73,35 @@ export function buildApp(parts: AppParts): Express {
   return app;
 }
 
+/**
+ * Request and response classes whose prototypes are the app's own request and response.
+ * Express gives every request the app's prototypes with Object.setPrototypeOf; on objects
+ * node made as plain IncomingMessage/ServerResponse that reshapes them on every request and
+ * leaves node's HTTP code on slow paths, which cost more than everything else a simple
+ * route does (about 4x the CPU of a bare node handler). When node already makes them with
+ * those prototypes, express's call changes nothing. The app's request and response stay
+ * what they were, one level up the chain, so everything express defines is still there.
+ */
+interface Classes { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse }
+const shaped = new WeakMap<Express, Classes>();
+function shapedClasses(app: Express): Classes {
+  let classes = shaped.get(app);
+  if (!classes) {
+    class AppRequest extends IncomingMessage {}
+    class AppResponse<R extends IncomingMessage = IncomingMessage> extends ServerResponse<R> {}
+    Object.setPrototypeOf(AppRequest.prototype, app.request);
+    Object.setPrototypeOf(AppResponse.prototype, app.response);
+    app.request = AppRequest.prototype as unknown as Express["request"];
+    app.response = AppResponse.prototype as unknown as Express["response"];
+    classes = { IncomingMessage: AppRequest, ServerResponse: AppResponse };
+    shaped.set(app, classes);
+  }
+  return classes;
+}
+
 export function listen(app: Express, host: string, port: number): Promise<Server> {
   return new Promise((resolveListen, reject) => {
-    const server = createServer(app);
+    const server = createServer(shapedClasses(app), app);
     server.keepAliveTimeout = 65_000;
     server.once("error", reject);
     server.listen(port, host, () => { server.off("error", reject); resolveListen(server); });
