@@ -6,7 +6,6 @@
 import { EventEmitter } from "node:events";
 import Database from "better-sqlite3";
 
-interface Write { op: () => boolean; resolve(v: boolean): void; reject(e: unknown): void }
 type Statement = Database.Statement<unknown[], { key?: string; value?: string }>;
 
 export class SqliteAdapter extends EventEmitter {
@@ -28,7 +27,6 @@ export class SqliteAdapter extends EventEmitter {
     this.db.pragma("cache_size = -65536");
     this.db.pragma("mmap_size = 268435456");
     this.db.exec(`CREATE TABLE IF NOT EXISTS ${table}(key VARCHAR(255) PRIMARY KEY, value TEXT)`);
-    this.applyAll = this.db.transaction((batch: Write[]) => batch.map((w) => w.op()));
     const p = (sql: string) => this.db.prepare(sql) as Statement;
     this.stmt = {
       get: p(`SELECT value FROM ${table} WHERE key = ?`),
@@ -71,15 +69,14 @@ export class SqliteAdapter extends EventEmitter {
     });
   }
 
-  private queue: Write[] = [];
-  private readonly applyAll: (batch: Write[]) => boolean[];
+  private queue: { op: () => boolean; resolve(v: boolean): void; reject(e: unknown): void }[] = [];
 
   private flush(): void {
     const batch = this.queue;
     this.queue = [];
-    let results: boolean[];
+    const results: boolean[] = [];
     try {
-      results = this.applyAll(batch);
+      this.db.transaction(() => { for (const w of batch) results.push(w.op()); })();
     } catch {
       // One bad write must not fail the others: apply them one by one instead.
       for (const w of batch) {

@@ -40,64 +40,35 @@ export function safeUri(uri: string): string {
   return uri.replace(/\/\/([^@/]*)@/, "//[redacted]@");
 }
 
-/** keyv's stored form: `{"value": ..., "expires": epoch ms}` (expires absent: no TTL). */
-function decode(raw: string | undefined, now = Date.now()): unknown {
-  if (raw === undefined) return undefined;
-  const data = JSON.parse(raw) as { value?: unknown; expires?: number } | null;
-  if (!data || (typeof data.expires === "number" && now > data.expires)) return undefined;
-  return data.value;
-}
-
-const encode = (value: unknown, ttlMs?: number): string =>
-  JSON.stringify(ttlMs === undefined || ttlMs === 0 ? { value } : { value, expires: Date.now() + ttlMs });
-
 /**
- * The SQLite store talks to the adapter directly rather than through keyv: rows keep keyv's
- * layout (key "keyv:<namespace>:<key>", value `{"value": ...}` in plain JSON, which is what
- * keyv's serializer writes for plain JSON values), so a file stays readable by keyv and
- * @keyv/sqlite, but a read is one prepared statement and one JSON.parse, without keyv's
- * hooks, stats and promise layers on every request.
- *
- * update() is a compare-and-set on the table itself, so that it is atomic across processes
+ * Compare-and-set on the SQLite table itself, so that an update is atomic across processes
  * too (invitectl beside the server): the write succeeds only if the row still holds what
  * was read; otherwise it is read again and the function re-run.
  */
-function sqliteStore<T>(adapter: SqliteAdapter, locks: KeyLocks, namespace: string): Store<T> {
-  const k = (key: string) => `keyv:${namespace}:${key}`;
-  const cas = async (key: string, fn: (current: T | undefined) => T | undefined | Promise<T | undefined>): Promise<T | undefined> => {
+function sqliteCas(keyv: Keyv, adapter: SqliteAdapter) {
+  const ser = async (value: unknown) => (await keyv.serialize!({ value, expires: undefined })) as string;
+  const de = async (raw: string | undefined): Promise<unknown> => {
+    if (raw === undefined) return undefined;
+    const data = (await keyv.deserialize!(raw)) as { value?: unknown; expires?: number } | undefined;
+    if (!data || (typeof data.expires === "number" && Date.now() > data.expires)) return undefined;
+    return data.value;
+  };
+  return async <T>(rawKey: string, fn: (current: T | undefined) => T | undefined | Promise<T | undefined>): Promise<T | undefined> => {
+    const key = `${keyv.namespace ?? "keyv"}:${rawKey}`;
     const deadline = Date.now() + 10_000;
     for (let attempt = 1; Date.now() < deadline; attempt++) {
       const raw = adapter.rawGet(key);
-      const next = await fn(decode(raw) as T | undefined);
+      const next = await fn((await de(raw)) as T | undefined);
       if (next === undefined && raw === undefined) return undefined;
-      if (await adapter.compareAndSet(key, raw, next === undefined ? undefined : encode(next))) return next;
+      if (await adapter.compareAndSet(key, raw, next === undefined ? undefined : await ser(next))) return next;
       // Lost to another process: back off a random, growing moment so that one of them wins.
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(20, attempt)));
     }
-    throw new Error(`update of ${key}: too much contention`);
-  };
-  return {
-    get: (key) => wrap("get", async () => decode(adapter.rawGet(k(key))) as T | undefined),
-    getMany: (keys) => wrap("getMany", async () => {
-      const now = Date.now();
-      return keys.map((key) => decode(adapter.rawGet(k(key)), now) as T | undefined);
-    }),
-    set: (key, value, ttl) => wrap("set", () => adapter.set(k(key), encode(value, ttl))),
-    delete: (key) => wrap("delete", () => adapter.delete(k(key))),
-    update: (key, fn) => locks.run(k(key), () => wrap("update", () => cas(k(key), fn))),
+    throw new Error(`update of ${rawKey}: too much contention`);
   };
 }
 
-/** Every failure becomes a core.store error naming the operation. */
-async function wrap<R>(op: string, fn: () => Promise<R>): Promise<R> {
-  try { return await fn(); } catch (cause) {
-    throw coreErrors.store(undefined, { op }, { cause });
-  }
-}
-
-type Opened = { keyv: Keyv; ping: () => Promise<void> } | { sqlite: SqliteAdapter };
-
-async function openBackend(uri: string, dataDir: string): Promise<Opened> {
+async function openKeyv(uri: string, dataDir: string): Promise<{ keyv: Keyv; ping: () => Promise<void>; cas?: ReturnType<typeof sqliteCas> }> {
   const scheme = uri.slice(0, uri.indexOf("://"));
   if (scheme === "memory") {
     const keyv = new Keyv({ store: new Map(), throwOnErrors: true });
@@ -107,7 +78,11 @@ async function openBackend(uri: string, dataDir: string): Promise<Opened> {
     const rest = uri.slice("sqlite://".length);
     const path = rest === ":memory:" ? rest : isAbsolute(rest) ? rest : resolve(dataDir, rest);
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    return { sqlite: new SqliteAdapter(path) };
+    const adapter = new SqliteAdapter(path);
+    // Values are plain JSON (no Buffers or BigInts), so plain JSON (de)serialization: it writes
+    // the same text as keyv's default serializer for such values, at a fraction of the cost.
+    const keyv = new Keyv({ store: adapter, throwOnErrors: true, serialize: JSON.stringify, deserialize: (text: string) => JSON.parse(text) as never });
+    return { keyv, ping: async () => { adapter.rawGet("__ping__"); }, cas: sqliteCas(keyv, adapter) };
   }
   // PostgreSQL and Redis adapters are optional dependencies, loaded only when configured.
   const pkg = scheme.startsWith("redis") ? "@keyv/redis" : "@keyv/postgres";
@@ -122,25 +97,21 @@ async function openBackend(uri: string, dataDir: string): Promise<Opened> {
 }
 
 export async function openStorage(uri: string, dataDir: string): Promise<Storage> {
-  let opened: Opened;
+  let opened: Awaited<ReturnType<typeof openKeyv>>;
   try {
-    opened = await openBackend(uri, dataDir);
+    opened = await openKeyv(uri, dataDir);
   } catch (cause) {
     if (isModuleError(cause)) throw cause;
     throw coreErrors.store(`Cannot open the store ${safeUri(uri)}: ${(cause as Error).message}`, undefined, { cause });
   }
-  const locks = new KeyLocks();
-  if ("sqlite" in opened) {
-    const adapter = opened.sqlite;
-    return {
-      uri: safeUri(uri),
-      ping: () => wrap("ping", async () => { adapter.rawGet("__ping__"); }),
-      close: async () => { await adapter.disconnect().catch(() => {}); },
-      open: <T>(namespace: string) => sqliteStore<T>(adapter, locks, namespace),
-    };
-  }
-  const { keyv, ping } = opened;
+  const { keyv, ping, cas } = opened;
   keyv.on("error", () => { /* surfaced by throwOnErrors at the call site */ });
+  const locks = new KeyLocks();
+  const wrap = async <R>(op: string, fn: () => Promise<R>): Promise<R> => {
+    try { return await fn(); } catch (cause) {
+      throw coreErrors.store(undefined, { op }, { cause });
+    }
+  };
   return {
     uri: safeUri(uri),
     ping: () => wrap("ping", ping),
@@ -152,8 +123,8 @@ export async function openStorage(uri: string, dataDir: string): Promise<Storage
         getMany: (keys) => wrap("getMany", async () => keys.length === 0 ? [] : ((await keyv.getMany<T>(keys.map(k))) as (T | undefined)[]).map((v) => v ?? undefined)),
         set: (key, value, ttl) => wrap("set", async () => { await keyv.set(k(key), value, ttl); }),
         delete: (key) => wrap("delete", async () => keyv.delete(k(key))),
-        // Atomic within this process; a shared backend needs its own compare-and-set.
         update: (key, fn) => locks.run(k(key), async () => {
+          if (cas) return wrap("update", () => cas<T>(k(key), fn));
           const current = await wrap("get", async () => (await keyv.get<T>(k(key))) ?? undefined);
           const next = await fn(current);
           if (next === undefined) { if (current !== undefined) await wrap("delete", () => keyv.delete(k(key))); }
