@@ -2,7 +2,7 @@
 // steps: a list call reads at most MAX_PAGES_PER_LIST pages and returns a cursor
 // "<page>:<position>" to continue from; sweep walks the "all" index a few pages at a time.
 import { errors } from "./errors.js";
-import { PAGE_SIZE, indexName, openPage } from "./pages.js";
+import { PAGE_SIZE, indexName, pageOf } from "./pages.js";
 import type { InviteRepo } from "./repo.js";
 import { deadSince, inviteStatus } from "./validate.js";
 import type { Invite, InviteStatus, InviteType, ListFilter, ListPage } from "./types.js";
@@ -44,8 +44,8 @@ export async function listInvites(repo: InviteRepo, input: ListFilter, now = Dat
   // The narrowest index that covers the filter; the rest of the filter is applied per invite.
   const index = filter.inviter ? indexName("inviter", filter.inviter) : filter.host ? indexName("host", filter.host) : indexName("all");
   const head = await repo.index.head(index);
-  // The open page is the newest one (it may be empty or not exist yet).
-  let { page, pos } = filter.cursor ? parseCursor(filter.cursor) : { page: openPage(head), pos: PAGE_SIZE - 1 };
+  if (head.next === 0) return { invites: [], cursor: undefined };
+  let { page, pos } = filter.cursor ? parseCursor(filter.cursor) : { page: pageOf(head.next - 1), pos: PAGE_SIZE - 1 };
   const found: Invite[] = [];
   const sparse = filter.status !== undefined || filter.type !== undefined || (filter.inviter !== undefined && filter.host !== undefined);
   for (let read = 0; read < MAX_PAGES_PER_LIST && page >= head.tail; read++) {
@@ -78,7 +78,8 @@ export async function listInvites(repo: InviteRepo, input: ListFilter, now = Dat
 export async function sweepInvites(repo: InviteRepo, retentionMs: number, now = Date.now()): Promise<number> {
   const index = indexName("all");
   const head = await repo.index.head(index);
-  const last = openPage(head);
+  if (head.next === 0) return 0;
+  const last = pageOf(head.next - 1);
   let removed = 0;
   for (let first = head.tail; first <= last; first += SWEEP_BATCH_PAGES) {
     const numbers: number[] = [];

@@ -2,11 +2,8 @@
 // An index ("all", "host:<host>", "inviter:<jid>") is a head record { next, tail } and
 // pages "<index>:<n>" of at most PAGE_SIZE ids. Slot s lives at page floor(s / PAGE_SIZE),
 // position s % PAGE_SIZE; a deleted invite leaves null in its slot, so positions (and the
-// cursors that name them) never shift. Appends go to the open page, floor(next / PAGE_SIZE):
-// an id's slot is its position in that page, so one compare-and-set of the page both takes
-// the slot and writes the id; the head moves only when the open page is full. A page whose
-// slots are all null is deleted (never the open one) and the tail moves past it. See
-// README.md for why this stays correct with several writers.
+// cursors that name them) never shift. A page whose slots are all null is deleted and the
+// tail moves past it. See README.md for why this stays correct with several writers.
 import { createHash } from "node:crypto";
 import type { Store } from "../../core/types.js";
 
@@ -14,7 +11,7 @@ export const PAGE_SIZE = 256;
 
 export type Page = (string | null)[];
 export interface IndexHead {
-  /** Slots below this are all handed out; appends go to page floor(next / PAGE_SIZE). */
+  /** Next slot number to hand out. */
   next: number;
   /** Lowest page that may still exist. */
   tail: number;
@@ -28,8 +25,6 @@ export function indexName(kind: "all" | "host" | "inviter", value?: string): str
 }
 
 export const pageOf = (slot: number) => Math.floor(slot / PAGE_SIZE);
-/** The page appends go to (it may not exist yet). Older files hold the exact slot count. */
-export const openPage = (head: IndexHead) => pageOf(head.next);
 
 interface Waiter { id: string; resolve(slot: number): void; reject(e: unknown): void }
 
@@ -49,10 +44,10 @@ export class IndexPages {
   }
 
   /**
-   * Writes the id into the next free slot of the index. Appends to one index are
-   * group-committed: while one batch is being written, new ids queue, and the next batch
-   * writes them all with one compare-and-set of the open page. Under load this turns N
-   * serialized read-modify-writes of the same hot keys into a few.
+   * Takes the next slot (an atomic counter) and writes the id into it. Appends to one index
+   * are group-committed: while one batch is being written, new ids queue, and the next batch
+   * takes them all with one counter update and one write per page. Under load this turns
+   * N serialized read-modify-writes of the same hot keys into a few.
    */
   append(index: string, id: string): Promise<number> {
     return new Promise<number>((resolve, reject) => {
@@ -65,16 +60,30 @@ export class IndexPages {
 
   private readonly queued = new Map<string, Waiter[]>();
   private readonly flushing = new Set<string>();
-  /** Where this process last appended to each index: a hint, checked against the page itself. */
-  private readonly lastPage = new Map<string, number>();
 
   private async flush(index: string): Promise<void> {
     this.flushing.add(index);
     try {
       for (let batch = this.take(index); batch.length; batch = this.take(index)) {
         try {
-          const slots = await this.place(index, batch.map((w) => w.id));
-          batch.forEach((w, i) => w.resolve(slots[i]!));
+          const head = await this.heads.update(index, (h) => ({ next: (h?.next ?? 0) + batch.length, tail: h?.tail ?? 0 }));
+          const first = head!.next - batch.length;
+          const byPage = new Map<number, { pos: number; id: string }[]>();
+          batch.forEach((w, i) => {
+            const slot = first + i;
+            const list = byPage.get(pageOf(slot)) ?? [];
+            list.push({ pos: slot % PAGE_SIZE, id: w.id });
+            byPage.set(pageOf(slot), list);
+          });
+          await Promise.all([...byPage].map(([page, items]) => this.pages.update(`${index}:${page}`, (cur) => {
+            const next = cur ? [...cur] : [];
+            for (const { pos, id } of items) {
+              while (next.length < pos) next.push(null);
+              next[pos] = id;
+            }
+            return next;
+          })));
+          batch.forEach((w, i) => w.resolve(first + i));
         } catch (e) {
           for (const w of batch) w.reject(e);
         }
@@ -82,43 +91,6 @@ export class IndexPages {
     } finally {
       this.flushing.delete(index);
     }
-  }
-
-  /** Appends ids at the end of the open page, moving the head on when that page is full. */
-  private async place(index: string, ids: string[]): Promise<number[]> {
-    const slots: number[] = [];
-    let page = this.lastPage.get(index) ?? openPage(await this.head(index));
-    let rest = ids;
-    while (rest.length) {
-      const p = page;
-      let first = 0, taken = 0;
-      await this.pages.update(`${index}:${p}`, async (cur) => {
-        taken = 0;
-        // A missing page is new, or one that filled and was emptied: only a page the head
-        // still names as open may be (re)created, so no slot is ever handed out twice.
-        if (!cur && openPage(await this.head(index)) > p) return undefined;
-        const ids = cur ?? [];
-        if (ids.length >= PAGE_SIZE) return cur;
-        first = p * PAGE_SIZE + ids.length;
-        const add = rest.slice(0, PAGE_SIZE - ids.length);
-        taken = add.length;
-        return [...ids, ...add];
-      });
-      for (let i = 0; i < taken; i++) slots.push(first + i);
-      rest = rest.slice(taken);
-      if (rest.length) page = await this.nextOpen(index, p);
-    }
-    this.lastPage.set(index, page);
-    return slots;
-  }
-
-  /** Page `full` is full: moves the head to the page after it (or further, if already there). */
-  private async nextOpen(index: string, full: number): Promise<number> {
-    const head = await this.heads.update(index, (h) => {
-      const next = Math.max(h?.next ?? 0, (full + 1) * PAGE_SIZE);
-      return h && h.next === next ? h : { next, tail: h?.tail ?? 0 };
-    });
-    return openPage(head!);
   }
 
   private take(index: string): Waiter[] {
@@ -130,25 +102,26 @@ export class IndexPages {
   /** Empties one slot; deletes the page when nothing is left in it. */
   async clear(index: string, slot: number, id: string): Promise<void> {
     const page = pageOf(slot);
-    // The head only moves forward, so a page below the open one read now stays below it.
-    const open = openPage(await this.head(index));
     let emptied = false;
     await this.pages.update(`${index}:${page}`, (cur) => {
       if (!cur || cur[slot % PAGE_SIZE] !== id) return cur;
       const next = [...cur];
       next[slot % PAGE_SIZE] = null;
-      // Only a full page below the open one can be dropped: appends never go back to it.
-      emptied = page < open && next.length === PAGE_SIZE && next.every((x) => x === null);
+      // Only a full page can be dropped: a partial one is still receiving appends.
+      emptied = next.length === PAGE_SIZE && next.every((x) => x === null);
       return emptied ? undefined : next;
     });
     if (emptied) await this.advanceTail(index);
   }
 
-  /** Moves the tail past deleted pages; never past the page before the open one. */
+  /**
+   * Moves the tail past deleted pages. Never past the page before the newest one, so a
+   * slot handed out but not yet written (a concurrent append) cannot be skipped.
+   */
   private async advanceTail(index: string): Promise<void> {
     await this.heads.update(index, async (h) => {
       if (!h) return h;
-      const limit = Math.max(0, openPage(h) - 1);
+      const limit = Math.max(0, pageOf(Math.max(0, h.next - 1)) - 1);
       let tail = h.tail;
       for (let steps = 0; tail < limit && steps < 64; steps++) {
         if (await this.readPage(index, tail)) break;
