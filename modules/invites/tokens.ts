@@ -6,13 +6,25 @@ import { createHash, randomBytes } from "node:crypto";
 /** 18 random bytes = 144 bits, 24 base64url characters (as Prosody's mod_invites). */
 export const TOKEN_BYTES = 18;
 
-export function newToken(): string {
-  return randomBytes(TOKEN_BYTES).toString("base64url");
+/**
+ * Random base64url text that starts with a letter or digit: a token or id starting with "-"
+ * would read as a flag on the ctl command line (`invitectl invite revoke HOST TOKEN`). The
+ * first character then carries log2(62) instead of 6 bits: a token keeps over 143 bits.
+ */
+function randomText(bytes: number): string {
+  for (;;) {
+    const text = randomBytes(bytes).toString("base64url");
+    if (/^[A-Za-z0-9]/.test(text)) return text;
+  }
 }
 
-/** Public, non-secret id used by admin surfaces (72 bits, 12 characters). */
+export function newToken(): string {
+  return randomText(TOKEN_BYTES);
+}
+
+/** Public, non-secret id used by admin surfaces (about 72 bits, 12 characters). */
 export function newId(): string {
-  return randomBytes(9).toString("base64url");
+  return randomText(9);
 }
 
 export function hashToken(token: string): string {

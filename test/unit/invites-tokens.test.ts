@@ -20,6 +20,13 @@ describe("invites: tokens", () => {
     expect(hashToken("abc")).to.equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   });
 
+  it("never starts a token or an id with - or _, which the ctl command line would read as a flag", () => {
+    for (let i = 0; i < 2000; i++) {
+      expect(newToken()).to.match(/^[A-Za-z0-9][A-Za-z0-9_-]{23}$/);
+      expect(newId()).to.match(/^[A-Za-z0-9][A-Za-z0-9_-]{11}$/);
+    }
+  });
+
   it("makes 12-character ids that do not look like tokens", () => {
     const id = newId();
     expect(id).to.have.length(12);
