@@ -65,9 +65,10 @@ describe("reliability 5: secrets", function () {
     process.stdout.write(`\n  Reliability figures of this run:\n${figures.map((f) => `    ${f}`).join("\n")}\n`);
   });
 
-  it("makes tokens and keys with crypto.randomBytes, 144 and 256 bits, and nothing secret with Math.random", async function () {
+  it("makes tokens and keys with crypto.randomBytes, 18 and 32 bytes, and nothing secret with Math.random", async function () {
     this.timeout(60_000);
-    expect(source("modules/invites/tokens.ts")).to.match(/TOKEN_BYTES = 18;/).and.match(/randomBytes\(TOKEN_BYTES\)/);
+    expect(source("modules/invites/tokens.ts")).to.match(/TOKEN_BYTES = 18;/).and.match(/randomText\(TOKEN_BYTES\)/)
+      .and.match(/function randomText\(bytes: number\): string \{\n {2}for \(;;\) \{\n {4}const text = randomBytes\(bytes\)/);
     expect(source("modules/invites_api/keys.ts")).to.match(/SECRET_BYTES = 32;/).and.match(/randomBytes\(SECRET_BYTES\)/);
     expect(source("modules/web/security.ts")).to.match(/randomBytes\(18\)/);
     const mathRandom = productSources().filter((f) => /Math\.random/.test(f.text)).map((f) => f.path);
@@ -129,7 +130,7 @@ describe("reliability 5: secrets", function () {
     expect(codes).to.be.at.most(60);
     expect(keys).to.be.at.most(10);
     const codeOdds = perHour.code / 32 ** 8;
-    report(`secrets: tokens 144 bits (API secrets 256) from randomBytes; SQLite holds SHA-256 hashes only; constant-time by hash lookup / timingSafeEqual; guesses per hour from one IP: token page ${perHour.page}, registration ${perHour.register}, short code ${perHour.code} (odds of hitting one live code in an hour ≈ ${codeOdds.toExponential(1)}), API key ${perHour.key}`);
+    report(`secrets: tokens 18 random bytes (over 143 bits: the first character is a letter or digit), API secrets 256 bits, from randomBytes; SQLite holds SHA-256 hashes only; constant-time by hash lookup / timingSafeEqual; guesses per hour from one IP: token page ${perHour.page}, registration ${perHour.register}, short code ${perHour.code} (odds of hitting one live code in an hour ≈ ${codeOdds.toExponential(1)}), API key ${perHour.key}`);
   });
 
   it("wrote no token, API secret or password to any server log of this run", async function () {
