@@ -3,7 +3,6 @@
 // docs/invites-api.md.
 import { defineModule, type HttpRequest, type HttpResponse, type NextFunction } from "../../core/types.js";
 import { opt } from "../../core/options.js";
-import type { ModuleError } from "../../core/errors.js";
 import type { InvitesApi } from "../invites/types.js";
 import { createAuthenticator } from "./auth.js";
 import { applyCors } from "./cors.js";
@@ -88,17 +87,6 @@ export default defineModule({
       if (methods === undefined) return next();
       res.setHeader("Allow", methods);
       next(errors.method_not_allowed(`${req.method} is not allowed here (allowed: ${methods})`));
-    });
-
-    // Typed errors answered here, by shape rather than instanceof: when core/errors.ts is
-    // loaded twice (CommonJS and ESM copies under a test runner), core's handler would not
-    // recognise this module's errors and would answer them as a generic 400 or 500.
-    router.use((err: unknown, req: HttpRequest, res: HttpResponse, next: NextFunction) => {
-      const e = err as Partial<ModuleError> | undefined;
-      if (!e || e.name !== "ModuleError" || typeof e.status !== "number" || typeof e.code !== "string") return next(err);
-      if (e.status >= 500) mod.log.error({ err: e.cause ?? e, code: e.code, path: req.path }, "request failed");
-      if (res.headersSent) return;
-      res.status(e.status).type("application/json").send(JSON.stringify({ error: e.code, message: e.message, ...(e.detail ? { detail: e.detail } : {}) }));
     });
 
     return { keys };

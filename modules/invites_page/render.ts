@@ -1,6 +1,6 @@
 // Page pieces shared by the landing page and the registration pages: who invited,
 // why an invite cannot be used, error pages, the code form and app cards.
-import { asModuleError } from "../web/errors.js";
+import { isModuleError } from "../../core/errors.js";
 import type { InvalidReason, Invite } from "../invites/types.js";
 import { html, safeUrl, type Html } from "../web/html.js";
 import { formatDate, type Key } from "../web/i18n.js";
@@ -44,7 +44,7 @@ export function invalidPage(ctx: PageCtx, reason: InvalidReason, invite: Invite 
 /** A page for a failure that is not the visitor's: 503 for a server or store outage. */
 export function failurePage(ctx: PageCtx, err: unknown): { status: number; body: string } {
   const { t } = ctx;
-  if (asModuleError(err)?.status === 503) return { status: 503, body: messagePage(ctx, t("unavailable_title"), t("unavailable_text")) };
+  if (isModuleError(err) && err.status === 503) return { status: 503, body: messagePage(ctx, t("unavailable_title"), t("unavailable_text")) };
   return { status: 500, body: messagePage(ctx, t("error_title"), t("error_text"), undefined, "bad") };
 }
 

@@ -1,7 +1,7 @@
 // user-registered handlers: the inviter and the new user become mutual contacts (XEP-0356
 // roster pushes on both rosters), and the invite's roles and groups are recorded.
 import type { AdminPort } from "../../core/admin.js";
-import { asModuleError } from "../web/errors.js";
+import { isModuleError } from "../../core/errors.js";
 import type { Logger, Store } from "../../core/types.js";
 import type { AccountRecord, UserRegisteredEvent } from "./types.js";
 
@@ -16,7 +16,7 @@ export async function makeMutualContacts(admin: AdminPort, log: Logger, ev: User
   } catch (err) {
     // e.g. admin.privilege_missing (no XEP-0356 roster permission), or a server whose
     // privileged roster set fails: the account is fine, only the contact link is missing.
-    log.warn({ err, code: asModuleError(err)?.code, inviter, jid: ev.jid },
+    log.warn({ err, code: isModuleError(err) ? err.code : undefined, inviter, jid: ev.jid },
       "account created, but the inviter and the new user could not be made mutual contacts");
   }
 }

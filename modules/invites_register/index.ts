@@ -3,7 +3,7 @@
 // resets, and the user-registered handlers (mutual contacts, roles and groups recorded).
 import { randomBytes } from "node:crypto";
 import { defineModule, type HttpRequest, type HttpResponse } from "../../core/types.js";
-import { asModuleError } from "../web/errors.js";
+import { isModuleError } from "../../core/errors.js";
 import { newRouter } from "../../core/http.js";
 import { opt } from "../../core/options.js";
 import type { Invite, InvitesApi } from "../invites/types.js";
@@ -134,7 +134,7 @@ export default defineModule({
         const names = done.contacts.map((jid) => (jid === invite!.inviter ? pages.inviter(invite!)?.name ?? jid : jid));
         send(res, { status: 200, body: successPage(ctx, { jid: done.jid, app, contacts: names, webchatUrl: mod.options.webchat_url }) });
       } catch (caught) {
-        const err = asModuleError(caught);
+        const err = isModuleError(caught) ? caught : undefined;
         if (err) {
           if (INVALID.has(err.code)) return send(res, invalidPage(ctx, err.code.slice("invites.".length) as "invalid", invite, pages.codeAction));
           if (err.code === "invites.username_mismatch") return again(403, ctx.t("err_bound", { name: invite?.username ?? "" }));
