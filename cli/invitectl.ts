@@ -66,6 +66,11 @@ export async function main(argv: string[], io: CtlIo): Promise<number> {
   } catch (e) {
     if (e instanceof ConfigError || e instanceof LoadError) {
       io.stderr(`invitectl: ${e.message}\n`);
+      // Help still answers without a config, listing what needs none.
+      if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) {
+        io.stderr("invitectl: the modules' commands are listed once --config names a valid config file\n");
+        await runCtl(undefined, ["--help"], io);
+      }
       return EXIT_FAILED;
     }
     throw e;
