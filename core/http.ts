@@ -27,6 +27,11 @@ export function bodyParsers(limit: string) {
   ];
 }
 
+/** The client's address (behind a proxy only when http.trust_proxy says so), for per-address limits. */
+export function clientIp(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? "unknown";
+}
+
 export function sendError(res: Response, err: ModuleError): void {
   if (res.headersSent) return;
   res.status(err.status).type("application/json").send(JSON.stringify({ error: err.code, message: err.message, ...(err.detail ? { detail: err.detail } : {}) }));

@@ -11,7 +11,7 @@ export const TOKEN_BYTES = 18;
  * would read as a flag on the ctl command line (`invitectl invite revoke HOST TOKEN`). The
  * first character then carries log2(62) instead of 6 bits: a token keeps over 143 bits.
  */
-function randomText(bytes: number): string {
+export function randomText(bytes: number): string {
   for (;;) {
     const text = randomBytes(bytes).toString("base64url");
     if (/^[A-Za-z0-9]/.test(text)) return text;

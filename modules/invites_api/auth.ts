@@ -6,6 +6,7 @@ import type { ModuleError } from "../../core/errors.js";
 import { errors } from "./errors.js";
 import { parsePresented, secretMatches, type ApiKey, type KeyStore } from "./keys.js";
 import type { Buckets } from "./ratelimit.js";
+import { clientIp } from "../../core/http.js";
 
 export interface AuthDeps {
   keys: KeyStore;
@@ -29,9 +30,6 @@ export function presentedKey(header: string | undefined, queryKey: string | unde
   return m[2];
 }
 
-function clientAddress(req: HttpRequest): string {
-  return req.ip ?? req.socket.remoteAddress ?? "unknown";
-}
 
 export function createAuthenticator(d: AuthDeps) {
   const challenge = (err: ModuleError) => (err.code === errors.codes.no_key
@@ -40,7 +38,7 @@ export function createAuthenticator(d: AuthDeps) {
 
   /** Resolves the caller's key or throws 400/401/429. Counts failures per client address. */
   return async function authenticate(req: HttpRequest, res: HttpResponse, queryKey: string | undefined): Promise<ApiKey> {
-    const ip = clientAddress(req);
+    const ip = clientIp(req);
     const blocked = d.failures.check(ip);
     if (!blocked.ok) {
       res.setHeader("Retry-After", String(blocked.retryAfterS));

@@ -5,6 +5,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Store } from "../../core/types.js";
 import type { Scope } from "./scope.js";
+import { randomText } from "../invites/tokens.js";
 
 export const KEY_ID_BYTES = 9; // 12 base64url characters; not secret, names the key
 export const SECRET_BYTES = 32; // 256 bits, 43 base64url characters
@@ -31,9 +32,8 @@ export function hashSecret(secret: string): Buffer {
 }
 
 export function newKey(fields: Omit<ApiKey, "id" | "secretHash" | "createdAt">, now = Date.now()): { key: ApiKey; presented: string } {
-  let id = randomBytes(KEY_ID_BYTES).toString("base64url");
-  // An id starting with "-" would read as a flag on the ctl command line (delete HOST KEY_ID).
-  while (!/^[A-Za-z0-9]/.test(id)) id = randomBytes(KEY_ID_BYTES).toString("base64url");
+  // Never starting with "-", which would read as a flag on the ctl command line (delete HOST KEY_ID).
+  const id = randomText(KEY_ID_BYTES);
   const secret = randomBytes(SECRET_BYTES).toString("base64url");
   const key: ApiKey = { id, secretHash: hashSecret(secret).toString("hex"), createdAt: now, ...fields };
   return { key, presented: `${id}/${secret}` };

@@ -49,9 +49,7 @@ export function setCookie(res: HttpResponse, name: string, value: string, opts: 
   res.append("Set-Cookie", parts.join("; "));
 }
 
-export function clientIp(req: HttpRequest): string {
-  return req.ip ?? req.socket.remoteAddress ?? "unknown";
-}
+export { clientIp } from "../../core/http.js";
 
 /**
  * Fixed one-minute windows per key (an IP). In memory: a restart forgets counts, which
