@@ -2,8 +2,10 @@
 // Modules add their events by declaration merging:
 //   declare module "../../core/events.js" { interface ModuleEvents { "invite-created": Invite } }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ModuleEvents {}
+export interface ModuleEvents {
+  /** The component link is (again) connected to the XMPP server: admin operations work. */
+  "component-online": Record<string, never>;
+}
 
 type Handler = (payload: never) => unknown;
 interface Entry { handler: Handler; priority: number; owner: string; seq: number }

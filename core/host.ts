@@ -76,10 +76,14 @@ export class Host {
     const connect = init.connect ?? init.mode === "server";
     if (connect) {
       const { ComponentLink } = await import("./xmpp/link.js");
-      host.link = new ComponentLink({
+      const link = new ComponentLink({
         jid: config.component.jid, secret: config.component.secret, server: config.component.server,
         hosts: config.hosts, log: log.child({ module: "link" }), isAdmin: (j: string) => host.isAdmin(j),
         commands: host.commands, iqHandlers: host.iqHandlers, name: config.component.name, timeoutMs: config.component.timeoutMs,
+      });
+      host.link = link;
+      link.on("online", () => {
+        host.events.fire("component-online", {}).catch((err: unknown) => log.warn({ err }, "a component-online handler failed"));
       });
     }
     try {

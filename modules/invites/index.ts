@@ -16,8 +16,6 @@ export { errors as invitesErrors } from "./errors.js";
 export type * from "./types.js";
 
 const SWEEP_EVERY_MS = 60 * 60_000;
-/** How often server mode looks whether the component link has (re)connected, to run recovery. */
-const LINK_POLL_MS = 500;
 
 export default defineModule({
   name: "invites",
@@ -57,14 +55,7 @@ export default defineModule({
       // Crash recovery needs the XMPP server's answer, so it runs each time the link comes
       // (back) online; a run that fails is retried at the next connection.
       const recover = () => open.recover(mod.admin, api).catch((e: unknown) => mod.log.warn({ err: e }, "reservation recovery failed; retrying at the next connection"));
-      let online = false;
-      const poll = setInterval(() => {
-        const now = mod.admin.connected;
-        if (now && !online) void recover();
-        online = now;
-      }, LINK_POLL_MS);
-      poll.unref();
-      mod.onStop(() => clearInterval(poll));
+      mod.hook("component-online", () => { void recover(); });
 
       // Background cleanup; a failure is logged and retried at the next tick.
       const timer = setInterval(() => {
