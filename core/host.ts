@@ -141,7 +141,10 @@ export class Host {
         host.mounts.push({ path: mountPath, router, owner: name });
         return router;
       },
-      mount(path: string, router: Router) { host.mounts.push({ path, router, owner: name }); },
+      mount(path: string, router: Router = newRouter()) {
+        host.mounts.push({ path, router, owner: name });
+        return router;
+      },
       url(path = "", query?: Record<string, string>) {
         const base = host.config.http.baseUrl.replace(/\/$/, "");
         const q = query ? `?${new URLSearchParams(query).toString()}` : "";

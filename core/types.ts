@@ -166,8 +166,8 @@ export interface ModuleContext<O = Record<string, unknown>> {
   router(): Router;
   /** Absolute public URL of a path under this module's mount point, e.g. url("/x") -> https://host/invites_page/x */
   url(path?: string, query?: Record<string, string>): string;
-  /** Mounts a Router at an absolute path (e.g. "/i" for short links). */
-  mount(path: string, router: Router): void;
+  /** A Router mounted at an absolute path (e.g. "/i" for short links); pass one to mount it instead. */
+  mount(path: string, router?: Router): Router;
 
   provideCommand(cmd: AdhocCommand): void;
   handleIq(type: "get" | "set", xmlns: string, handler: (iq: IqRequest) => Promise<Element | void> | Element | void): void;

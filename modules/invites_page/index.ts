@@ -6,7 +6,6 @@ import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineModule, type HttpRequest, type HttpResponse } from "../../core/types.js";
-import { newRouter } from "../../core/http.js";
 import { opt } from "../../core/options.js";
 import type { InvalidReason, Invite, InvitesApi, InviteCreatedEvent, Validation } from "../invites/types.js";
 import { normalizeCode } from "../invites/codes.js";
@@ -211,14 +210,13 @@ export default defineModule({
       await openCode(req, res, ctx, typeof input === "string" ? input : "");
     }));
 
-    const shortRouter = newRouter();
+    const shortRouter = mod.mount("/i");
     shortRouter.get("/:code", page(async (req, res, ctx) => {
       if (limited(req, res, ctx)) return;
       await openCode(req, res, ctx, String(req.params["code"]));
     }));
-    mod.mount("/i", shortRouter);
 
-    const pairing = newRouter();
+    const pairing = mod.mount("/pairing");
     pairing.get("/:code", async (req, res) => {
       const ip = clientIp(req);
       res.setHeader("Cache-Control", "no-store");
@@ -241,7 +239,6 @@ export default defineModule({
         res.status(503).json({ error: "invites_page.unavailable", message: "The invite store is not reachable; try again shortly" });
       }
     });
-    mod.mount("/pairing", pairing);
 
     function pairingJson(invite: Invite, token: string, uri: string) {
       const inviter = api.inviter(invite);

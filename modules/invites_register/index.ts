@@ -4,7 +4,6 @@
 import { randomBytes } from "node:crypto";
 import { defineModule, type HttpRequest, type HttpResponse } from "../../core/types.js";
 import { isModuleError } from "../../core/errors.js";
-import { newRouter } from "../../core/http.js";
 import { opt } from "../../core/options.js";
 import type { Invite, InvitesApi } from "../invites/types.js";
 import type { InvitesPageApi } from "../invites_page/index.js";
@@ -77,7 +76,7 @@ export default defineModule({
     };
     const landing = (res: HttpResponse, token: string) => { res.setHeader("Cache-Control", "no-store"); res.redirect(303, pages.landingUrl(token)); };
 
-    const router = newRouter();
+    const router = mod.mount("/register");
     router.get("/", async (req, res) => {
       const ctx = pages.ctx(req, res);
       try {
@@ -153,7 +152,6 @@ export default defineModule({
         send(res, page);
       }
     });
-    mod.mount("/register", router);
 
     return { account: (jid) => accounts.get(jid.toLowerCase()) } satisfies InvitesRegisterApi;
   },
