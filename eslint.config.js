@@ -19,12 +19,29 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
-    // Only core/ may know about sockets, express and keyv.
+    // Only core/ may know about sockets, express, databases and the XMPP library; a module
+    // reaches core through core/types.ts and a sibling module through its index.ts or types.ts.
     files: ["modules/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {
         patterns: [
-          { group: ["express", "keyv", "@keyv/*", "@xmpp/component", "@xmpp/client", "net", "node:net", "sqlite3", "better-sqlite3"], message: "Modules use core/ for HTTP, storage and the XMPP link." },
+          { group: ["express", "keyv", "@keyv/*", "@xmpp/component", "@xmpp/client", "net", "node:net", "sqlite3", "better-sqlite3", "pg", "kysely"], message: "Modules use core/ for HTTP, storage and the XMPP link." },
+          { regex: "^(\\.\\./)+core/(?!types\\.js$)", message: "A module imports core only through core/types.ts." },
+          { regex: "^\\.\\./(?!\\.\\./)[^/]+/(?!(index|types)\\.js$)", message: "A module imports another module only through its index.ts or types.ts (its public API)." },
+          { regex: "^(\\.\\./)+(cli|test|bench|scripts)/", message: "Modules do not depend on the executables, tests or tools." },
+        ],
+      }],
+    },
+  },
+  {
+    // web/ is a page library for modules: it knows core's types only, and no module.
+    files: ["web/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [
+          { group: ["express", "keyv", "@keyv/*", "@xmpp/*", "net", "node:net", "better-sqlite3", "pg", "kysely"], message: "web/ renders pages; core/ owns HTTP, storage and XMPP." },
+          { regex: "^(\\.\\./)+core/(?!types\\.js$)", message: "web/ imports core only through core/types.ts." },
+          { regex: "^(\\.\\./)+modules/", message: "web/ is a library for modules, not one of them." },
         ],
       }],
     },

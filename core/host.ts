@@ -9,7 +9,7 @@ import { ConfigError, CORE_KEYS, type CoreConfig } from "./config.js";
 import { readOptions } from "./options.js";
 import { EventBus } from "./events.js";
 import { openStorage, type Storage } from "./store.js";
-import { buildApp, closeServer, listen, newRouter, type Mount } from "./http.js";
+import { buildApp, clientIp, closeServer, listen, newRouter, type Mount } from "./http.js";
 import { resolveModules } from "./loader.js";
 import { createLogger } from "./log.js";
 import { offlineAdmin } from "./xmpp/offline-admin.js";
@@ -163,6 +163,7 @@ export class Host {
       provideCtl(cmd: CtlCommand) { host.ctl.push({ group: cmd.group ?? `mod_${name}`, owner: name, cmd }); },
       openStore: <T>(store: string) => host.storage.open<T>(`${name}.${store}`),
       isAdmin: (jid: string) => host.isAdmin(jid),
+      clientIp,
       onStop(fn) { loaded.stops.push(fn); },
     };
   }

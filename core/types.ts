@@ -1,5 +1,6 @@
-// The contract between core/ and the modules. Modules import types from here
-// (and helpers from core/index.ts), never from express, keyv or @xmpp/*.
+// The contract between core/ and the modules: the only core file a module (or web/)
+// imports. Types and the few helpers modules need are all here; express, keyv and
+// @xmpp/* stay behind it (enforced by the lint rule in eslint.config.js).
 import type { Element } from "@xmpp/xml";
 import type { Logger } from "pino";
 import type { Router } from "express";
@@ -9,6 +10,13 @@ import type { AdminPort } from "./admin.js";
 
 export type { Element, Logger, Router };
 export type { Request as HttpRequest, Response as HttpResponse, NextFunction } from "express";
+
+// Helpers for modules, re-exported so that this file stays their one way into core.
+export { opt, type OptionSpec, type OptionValues } from "./options.js";
+export { defineErrors, isModuleError, ModuleError, type ErrorSpec, type ErrorFactory, type XmppCondition, type XmppErrorType } from "./errors.js";
+export { parseDuration, parseDate, parseTimeSpec, formatDuration } from "./duration.js";
+export { adminErrors, type AdminPort, type RosterItem, type Subscription } from "./admin.js";
+export type { ModuleEvents } from "./events.js";
 
 /** A module: one declared object, checked at load (see docs/modules.md). */
 export interface ModuleDefinition<O extends Record<string, OptionSpec<unknown>> = Record<string, OptionSpec<unknown>>, A = unknown> {
@@ -177,6 +185,8 @@ export interface ModuleContext<O = Record<string, unknown>> {
   /** XMPP admin operations on the served server (throws AdminError 'not-connected' in ctl mode). */
   readonly admin: AdminPort;
   isAdmin(jid: string): boolean;
+  /** The client's address for per-address limits (behind a proxy only when http.trust_proxy says so). */
+  clientIp(req: import("express").Request): string;
   /** Called on host shutdown, in reverse load order. */
   onStop(fn: () => Promise<void> | void): void;
 }

@@ -1,7 +1,7 @@
 // invitectl commands: prosodyctl's `mod_invites generate` and the trunk shell's
 // `invite create_account|create_contact|create_reset|list|show|revoke|extend|delete`.
 import QRCode from "qrcode";
-import { parseTimeSpec } from "../../core/duration.js";
+import { parseTimeSpec } from "../../core/types.js";
 import type { CtlCommand, CtlOption, CtlOutput, ModuleContext } from "../../core/types.js";
 import { formatCode } from "./codes.js";
 import { checkHost, normalizeJid } from "./create.js";

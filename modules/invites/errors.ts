@@ -1,7 +1,7 @@
 // The invite module's error registry. The five validation reasons are codes too, so a
 // surface that refuses an invite (HTTP, IBR, ad-hoc, ctl) reports the same thing.
 // The full table is in README.md beside this file.
-import { defineErrors } from "../../core/errors.js";
+import { defineErrors } from "../../core/types.js";
 import type { InvalidReason } from "./types.js";
 
 export const errors = defineErrors("invites", {

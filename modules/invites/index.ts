@@ -1,7 +1,7 @@
 // The core invite store: creation, validation, the reserve -> complete | release lifecycle,
 // listing, sweeping and the invitectl commands. Other modules reach it with
 // mod.depends<InvitesApi>("invites"). See README.md beside this file.
-import { opt } from "../../core/options.js";
+import { opt } from "../../core/types.js";
 import { defineModule } from "../../core/types.js";
 import "./events.js";
 import { createApi } from "./api.js";
@@ -11,6 +11,8 @@ import { InviteRepo, openStores } from "./repo.js";
 import type { InvitesApi } from "./types.js";
 
 export { checkUsername, prepareUsername } from "./username.js";
+export { normalizeCode, formatCode } from "./codes.js";
+export { randomText } from "./tokens.js";
 export type { UsernameCheck, UsernameRules } from "./username.js";
 export { errors as invitesErrors } from "./errors.js";
 export type * from "./types.js";

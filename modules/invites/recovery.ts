@@ -13,8 +13,8 @@
 // ahead: a crash right after the reserve still leaves the id listed) and removed once the
 // invite holds no reservation and none is in flight in this process.
 import { createHash } from "node:crypto";
-import type { AdminPort } from "../../core/admin.js";
-import { isModuleError } from "../../core/errors.js";
+import type { AdminPort } from "../../core/types.js";
+import { isModuleError } from "../../core/types.js";
 import type { Logger, Store } from "../../core/types.js";
 import type { InviteRepo } from "./repo.js";
 import type { InvitesApi } from "./types.js";

@@ -1,6 +1,6 @@
 // The commands that create invites: contact invite (XEP-0401 §4, one stage, as Prosody),
 // account invite (XEP-0401 create-account form plus our fields) and password reset.
-import type { AdminPort } from "../../core/admin.js";
+import type { AdminPort } from "../../core/types.js";
 import type { AdhocCommand, AdhocRequest, AdhocResponse, DataForm, FormField, Logger, Permission } from "../../core/types.js";
 import type { CreatedInvite, InvitesApi } from "../invites/types.js";
 import { errors } from "./errors.js";

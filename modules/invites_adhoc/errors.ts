@@ -1,6 +1,6 @@
 // Refusals of the ad-hoc commands. Each becomes an XEP-0050 IQ error whose condition
 // says what kind of refusal it is and whose text says why (the field, the limit, ...).
-import { defineErrors } from "../../core/errors.js";
+import { defineErrors } from "../../core/types.js";
 
 export const errors = defineErrors("invites_adhoc", {
   bad_field: { status: 400, type: "modify", condition: "bad-request", message: "A field of the form has a bad value" },

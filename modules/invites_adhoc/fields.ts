@@ -1,7 +1,7 @@
 // Reading submitted XEP-0004 values and writing result forms. Pure functions: every bad
 // value is answered with invites_adhoc.bad_field (bad-request) naming the field.
-import { parseTimeSpec, formatDuration } from "../../core/duration.js";
-import { isModuleError } from "../../core/errors.js";
+import { parseTimeSpec, formatDuration } from "../../core/types.js";
+import { isModuleError } from "../../core/types.js";
 import type { DataForm, FormField } from "../../core/types.js";
 import type { CreatedInvite, Invite, InviteStatus } from "../invites/types.js";
 import { errors } from "./errors.js";

@@ -2,7 +2,7 @@
 // XEP-0401 commands clients know (invite, create-account), password reset, listing,
 // revoke and extend. Core's component link speaks the protocol; these are the handlers.
 // See docs/adhoc.md.
-import { opt } from "../../core/options.js";
+import { opt } from "../../core/types.js";
 import { defineModule } from "../../core/types.js";
 import type { InvitesApi } from "../invites/types.js";
 import { createAccountCommand, inviteCommand, resetCommand, NODES, type CommandDeps } from "./create.js";

@@ -1,6 +1,6 @@
 // The commands that look at and change existing invites: list mine, list all (admins),
 // revoke, and extend (Galène's /reinvite: a new expiry, and un-revoked).
-import { formatDuration } from "../../core/duration.js";
+import { formatDuration } from "../../core/types.js";
 import type { AdhocCommand, AdhocRequest, AdhocResponse, FormField } from "../../core/types.js";
 import type { Invite, InviteStatus, InviteType, ListFilter } from "../invites/types.js";
 import { errors } from "./errors.js";

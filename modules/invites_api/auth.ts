@@ -2,11 +2,10 @@
 // on the Prosody-compatible endpoint, from `?key=ID/SECRET`. Every request reads the key
 // from the store (no cache), so a key made or deleted by the ctl takes effect at once.
 import type { HttpRequest, HttpResponse } from "../../core/types.js";
-import type { ModuleError } from "../../core/errors.js";
+import type { ModuleError } from "../../core/types.js";
 import { errors } from "./errors.js";
 import { parsePresented, secretMatches, type ApiKey, type KeyStore } from "./keys.js";
 import type { Buckets } from "./ratelimit.js";
-import { clientIp } from "../../core/http.js";
 
 export interface AuthDeps {
   keys: KeyStore;
@@ -15,6 +14,8 @@ export interface AuthDeps {
   /** Per client address: failed authentications. */
   failures: Buckets;
   realm: string;
+  /** The client's address (mod.clientIp). */
+  clientIp(req: HttpRequest): string;
   log: { warn(obj: object, msg: string): void };
 }
 
@@ -38,7 +39,7 @@ export function createAuthenticator(d: AuthDeps) {
 
   /** Resolves the caller's key or throws 400/401/429. Counts failures per client address. */
   return async function authenticate(req: HttpRequest, res: HttpResponse, queryKey: string | undefined): Promise<ApiKey> {
-    const ip = clientIp(req);
+    const ip = d.clientIp(req);
     const blocked = d.failures.check(ip);
     if (!blocked.ok) {
       res.setHeader("Retry-After", String(blocked.retryAfterS));

@@ -3,7 +3,7 @@
 //   list HOST                                                prints "ID<TAB>NAME" per key
 //   delete HOST KEY_ID                                       "key not found" + exit 1 if unknown
 import type { CtlCommand } from "../../core/types.js";
-import { parseDuration } from "../../core/duration.js";
+import { parseDuration } from "../../core/types.js";
 import { errors } from "./errors.js";
 import { METHODS, newKey, type KeyStore, type Method } from "./keys.js";
 import { OPERATIONS, INVITE_TYPES, formatScope, parseScope, splitList } from "./scope.js";

@@ -1,6 +1,6 @@
 // The invites API's error registry. Every failure answers JSON {error, message} with the
 // status below; docs/invites-api.md lists them for admins' tools.
-import { defineErrors } from "../../core/errors.js";
+import { defineErrors } from "../../core/types.js";
 
 export const errors = defineErrors("invites_api", {
   // Authentication (401 carries WWW-Authenticate: Bearer, RFC 6750 §3).

@@ -2,7 +2,7 @@
 // key -> 201 + Location), plus a JSON API under /v1 for admins' tools. See README.md and
 // docs/invites-api.md.
 import { defineModule, type HttpRequest, type HttpResponse, type NextFunction } from "../../core/types.js";
-import { opt } from "../../core/options.js";
+import { opt } from "../../core/types.js";
 import type { InvitesApi } from "../invites/types.js";
 import { createAuthenticator } from "./auth.js";
 import { applyCors } from "./cors.js";
@@ -52,6 +52,7 @@ export default defineModule({
       requests: new Buckets(parseRate(o.invites_api_rate_limit) as Rate, o.invites_api_rate_burst),
       failures: new Buckets(parseRate(o.invites_api_auth_failure_limit) as Rate, o.invites_api_auth_failure_burst),
       realm: "invites_api",
+      clientIp: (req) => mod.clientIp(req),
       log: mod.log,
     });
     const cors = { enabled: o.invites_api_cors, origins: o.invites_api_cors_origins, maxAgeS: Math.round(o.invites_api_cors_max_age / 1000) };

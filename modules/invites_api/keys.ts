@@ -5,7 +5,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Store } from "../../core/types.js";
 import type { Scope } from "./scope.js";
-import { randomText } from "../invites/tokens.js";
+import { randomText } from "../invites/index.js";
 
 export const KEY_ID_BYTES = 9; // 12 base64url characters; not secret, names the key
 export const SECRET_BYTES = 32; // 256 bits, 43 base64url characters

@@ -1,7 +1,7 @@
 // Token buckets in memory, one per API key (requests) and one per client address (failed
 // authentication). They are per process: a restart forgets them, which is harmless for
 // limits measured in minutes.
-import { parseDuration } from "../../core/duration.js";
+import { parseDuration } from "../../core/types.js";
 
 export interface Rate { count: number; perMs: number }
 

@@ -1,7 +1,7 @@
 // What an API key may do: operations, invite types, and bounds on the invites it makes.
 // Written on the command line as `--scope create,list --types account,contact
 // --max-uses 10 --max-expiry 30d --roles r --groups g`, stored as a Scope.
-import { formatDuration, parseDuration } from "../../core/duration.js";
+import { formatDuration, parseDuration } from "../../core/types.js";
 import type { InviteType } from "../invites/types.js";
 import { errors } from "./errors.js";
 

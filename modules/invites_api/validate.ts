@@ -1,7 +1,7 @@
 // Request validation: ajv over the schemas in schemas.ts, turned into one clear 400 that
 // names the field, plus the few value parsers the query-string endpoint needs.
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
-import { parseDate, parseDuration } from "../../core/duration.js";
+import { parseDate, parseDuration } from "../../core/types.js";
 import type { InviteType } from "../invites/types.js";
 import { errors } from "./errors.js";
 import { INVITE_TYPES } from "./scope.js";

@@ -6,32 +6,19 @@ import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineModule, type HttpRequest, type HttpResponse } from "../../core/types.js";
-import { opt } from "../../core/options.js";
+import { opt } from "../../core/types.js";
 import type { InvalidReason, Invite, InvitesApi, InviteCreatedEvent, Validation } from "../invites/types.js";
-import { normalizeCode } from "../invites/codes.js";
-import { buildApps, checkSiteApps, detectPlatform, renderLinkTemplate, sortApps, type SiteApp } from "../web/apps.js";
-import { layout, pageCtx, sendPage, type PageCtx, type Site } from "../web/layout.js";
-import { clientIp, originOf, RateLimiter } from "../web/security.js";
-import { qrSvg } from "../web/qr.js";
-import { codeForm, failurePage, invalidPage, inviterOf, notFound, tooManyPage, type Inviter } from "./render.js";
+import { normalizeCode } from "../invites/index.js";
+import { buildApps, checkSiteApps, detectPlatform, renderLinkTemplate, sortApps, type SiteApp } from "../../web/apps.js";
+import { layout, pageCtx, sendPage, type PageCtx, type Site } from "../../web/layout.js";
+import { originOf, RateLimiter } from "../../web/security.js";
+import { qrSvg } from "../../web/qr.js";
+import { avatar, codeForm, failurePage, invalidPage, inviterOf, notFound, tooManyPage } from "./render.js";
+import type { InvitesPageApi } from "./types.js";
 import { landingPage, setupPage, type LandingData } from "./landing.js";
 import { ShortCodes } from "./shortcodes.js";
 
-export interface InvitesPageApi {
-  readonly site: Site;
-  readonly apps: readonly SiteApp[];
-  app(id: unknown): SiteApp | undefined;
-  /** Absolute URL of the landing page for a token (the invites_page template when set). */
-  landingUrl(token: string): string;
-  /** Absolute URL of web registration for a token and optional app. */
-  registerUrl(token: string, app?: SiteApp): string;
-  /** Where the "I have a code" form posts. */
-  readonly codeAction: string;
-  ctx(req: HttpRequest, res: HttpResponse): PageCtx;
-  inviter(invite: Invite): Inviter | undefined;
-}
-
-const CSS = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../web/style.css"), "utf8");
+const CSS = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../web/style.css"), "utf8");
 const CSS_ETAG = `"${createHash("sha256").update(CSS).digest("base64url").slice(0, 16)}"`;
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{8,200}$/;
 
@@ -46,6 +33,8 @@ export function tokenFromQuery(originalUrl: string): string | undefined {
   }
   return undefined;
 }
+
+export type * from "./types.js";
 
 export default defineModule({
   name: "invites_page",
@@ -94,6 +83,10 @@ export default defineModule({
       get codeAction() { return `${pagePath()}/code`; },
       ctx: (req, res) => pageCtx(req, res, site),
       inviter: (invite) => inviterOf(invite, o.invites_page_avatar_url),
+      invalidPage: (ctx, reason, invite) => invalidPage(ctx, reason, invite, api.codeAction),
+      failurePage,
+      tooManyPage,
+      avatar,
     };
 
     mod.hook("invite-created", async ({ created }: InviteCreatedEvent) => {
@@ -120,7 +113,7 @@ export default defineModule({
         }
       };
     const limited = (req: HttpRequest, res: HttpResponse, ctx: PageCtx): boolean => {
-      const ip = clientIp(req);
+      const ip = mod.clientIp(req);
       if (limiter.hit(ip)) return false;
       res.setHeader("Retry-After", String(limiter.retryAfter(ip)));
       const { status, body } = tooManyPage(ctx);
@@ -218,7 +211,7 @@ export default defineModule({
 
     const pairing = mod.mount("/pairing");
     pairing.get("/:code", async (req, res) => {
-      const ip = clientIp(req);
+      const ip = mod.clientIp(req);
       res.setHeader("Cache-Control", "no-store");
       if (!limiter.hit(ip)) {
         res.setHeader("Retry-After", String(limiter.retryAfter(ip)));

@@ -1,10 +1,11 @@
 // The landing page for each invite type, and the per-app setup page.
 import type { Invite } from "../invites/types.js";
-import { html, safeUrl, type Html } from "../web/html.js";
-import { formatDate } from "../web/i18n.js";
-import { layout, type PageCtx } from "../web/layout.js";
-import { appText, type SiteApp } from "../web/apps.js";
-import { appCard, avatar, type Inviter } from "./render.js";
+import { html, safeUrl, type Html } from "../../web/html.js";
+import { formatDate } from "../../web/i18n.js";
+import { layout, type PageCtx } from "../../web/layout.js";
+import { appText, type SiteApp } from "../../web/apps.js";
+import { appCard, avatar } from "./render.js";
+import type { Inviter } from "./types.js";
 
 export interface LandingData {
   invite: Invite;

@@ -1,13 +1,13 @@
 // Page pieces shared by the landing page and the registration pages: who invited,
 // why an invite cannot be used, error pages, the code form and app cards.
-import { isModuleError } from "../../core/errors.js";
+import { isModuleError } from "../../core/types.js";
 import type { InvalidReason, Invite } from "../invites/types.js";
-import { html, safeUrl, type Html } from "../web/html.js";
-import { formatDate, type Key } from "../web/i18n.js";
-import { messagePage, type PageCtx } from "../web/layout.js";
-import { appText, renderLinkTemplate, type SiteApp } from "../web/apps.js";
+import type { Inviter, Page } from "./types.js";
+import { html, safeUrl, type Html } from "../../web/html.js";
+import { formatDate, type Key } from "../../web/i18n.js";
+import { messagePage, type PageCtx } from "../../web/layout.js";
+import { appText, renderLinkTemplate, type SiteApp } from "../../web/apps.js";
 
-export interface Inviter { jid: string; name: string; avatar: string | undefined }
 
 /** The inviter's display name (invite.extra.inviter_name, else the localpart) and avatar. */
 export function inviterOf(invite: Invite, avatarTemplate: string | undefined): Inviter | undefined {
@@ -34,7 +34,7 @@ export function avatar(name: string, image: string | undefined, size: "big" | "s
 const REASON_STATUS: Record<InvalidReason, number> = { invalid: 404, expired: 410, revoked: 410, used_up: 410, not_yet_valid: 403 };
 
 /** The page for an invite that cannot be used, saying which case it is. */
-export function invalidPage(ctx: PageCtx, reason: InvalidReason, invite: Invite | undefined, codeAction: string): { status: number; body: string } {
+export function invalidPage(ctx: PageCtx, reason: InvalidReason, invite: Invite | undefined, codeAction: string): Page {
   const { t } = ctx;
   const text = reason === "not_yet_valid" && invite?.notBefore ? t("not_yet_valid_text", { date: formatDate(ctx.lang, invite.notBefore) }) : t(`${reason}_text` as Key);
   const extra = reason === "invalid" ? codeForm(ctx, codeAction) : undefined;
@@ -42,13 +42,13 @@ export function invalidPage(ctx: PageCtx, reason: InvalidReason, invite: Invite 
 }
 
 /** A page for a failure that is not the visitor's: 503 for a server or store outage. */
-export function failurePage(ctx: PageCtx, err: unknown): { status: number; body: string } {
+export function failurePage(ctx: PageCtx, err: unknown): Page {
   const { t } = ctx;
   if (isModuleError(err) && err.status === 503) return { status: 503, body: messagePage(ctx, t("unavailable_title"), t("unavailable_text")) };
   return { status: 500, body: messagePage(ctx, t("error_title"), t("error_text"), undefined, "bad") };
 }
 
-export function tooManyPage(ctx: PageCtx): { status: number; body: string } {
+export function tooManyPage(ctx: PageCtx): Page {
   return { status: 429, body: messagePage(ctx, ctx.t("too_many_title"), ctx.t("too_many_text")) };
 }
 

@@ -1,7 +1,7 @@
 // user-registered handlers: the inviter and the new user become mutual contacts (XEP-0356
 // roster pushes on both rosters), and the invite's roles and groups are recorded.
-import type { AdminPort } from "../../core/admin.js";
-import { isModuleError } from "../../core/errors.js";
+import type { AdminPort } from "../../core/types.js";
+import { isModuleError } from "../../core/types.js";
 import type { Logger, Store } from "../../core/types.js";
 import type { AccountRecord, UserRegisteredEvent } from "./types.js";
 

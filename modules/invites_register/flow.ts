@@ -1,8 +1,8 @@
 // The registration hook, independent of HTTP: reserve the invite, let other modules veto
 // (user-registering), create the account through the admin port, spend the use, announce
 // it (user-registered). Anything failing before the account exists gives the use back.
-import { defineErrors } from "../../core/errors.js";
-import { adminErrors, type AdminPort } from "../../core/admin.js";
+import { defineErrors } from "../../core/types.js";
+import { adminErrors, type AdminPort } from "../../core/types.js";
 import type { Logger, ModuleContext } from "../../core/types.js";
 import type { Invite, InvitesApi, Reservation } from "../invites/types.js";
 import type { RegistrationEvent, UserRegisteredEvent } from "./types.js";

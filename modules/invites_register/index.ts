@@ -3,14 +3,13 @@
 // resets, and the user-registered handlers (mutual contacts, roles and groups recorded).
 import { randomBytes } from "node:crypto";
 import { defineModule, type HttpRequest, type HttpResponse } from "../../core/types.js";
-import { isModuleError } from "../../core/errors.js";
-import { opt } from "../../core/options.js";
+import { isModuleError } from "../../core/types.js";
+import { opt } from "../../core/types.js";
 import type { Invite, InvitesApi } from "../invites/types.js";
-import type { InvitesPageApi } from "../invites_page/index.js";
-import { failurePage, invalidPage, tooManyPage } from "../invites_page/render.js";
-import { renderLinkTemplate, type SiteApp } from "../web/apps.js";
-import { messagePage, sendPage, type PageCtx } from "../web/layout.js";
-import { clientIp, CSRF_COOKIE, CsrfSigner, originOf, RateLimiter, readCookie, setCookie } from "../web/security.js";
+import type { InvitesPageApi } from "../invites_page/types.js";
+import { renderLinkTemplate, type SiteApp } from "../../web/apps.js";
+import { messagePage, sendPage, type PageCtx } from "../../web/layout.js";
+import { CSRF_COOKIE, CsrfSigner, originOf, RateLimiter, readCookie, setCookie } from "../../web/security.js";
 import { makeMutualContacts, recordAccount } from "./contacts.js";
 import { registerAccount, resetPassword, type FlowDeps } from "./flow.js";
 import { checkPassword, checkPolicyOption, DEFAULT_POLICY, type PasswordPolicy } from "./policy.js";
@@ -52,10 +51,10 @@ export default defineModule({
     const send = (res: HttpResponse, r: { status: number; body: string }, app?: SiteApp) =>
       sendPage(res, r.status, r.body, { ...site.policy, formOrigins: [originOf(app?.login_link_format)].filter((x): x is string => !!x) });
     const limited = (limiter: RateLimiter, req: HttpRequest, res: HttpResponse, ctx: PageCtx) => {
-      const ip = clientIp(req);
+      const ip = mod.clientIp(req);
       if (limiter.hit(ip)) return false;
       res.setHeader("Retry-After", String(limiter.retryAfter(ip)));
-      send(res, tooManyPage(ctx));
+      send(res, pages.tooManyPage(ctx));
       return true;
     };
     /** The CSRF cookie for this browser (set when missing) and the form token bound to the invite. */
@@ -67,9 +66,15 @@ export default defineModule({
       }
       return csrf.sign(cookie, token);
     };
+    /** The app's logo when one was chosen, else the inviter's picture (not on a reset). */
+    const picture = (invite: Invite, app: SiteApp | undefined) => {
+      if (app) return pages.avatar(app.name, app.image, "big");
+      const inviter = invite.type === "reset" ? undefined : pages.inviter(invite);
+      return inviter ? pages.avatar(inviter.name, inviter.avatar, "big") : undefined;
+    };
     const form = (req: HttpRequest, res: HttpResponse, ctx: PageCtx, invite: Invite, token: string, app: SiteApp | undefined, status: number, error?: string, user?: string) => {
       const body = registerForm(ctx, {
-        invite, token, app, csrf: csrfFor(req, res, token), action: ctx.path, inviter: pages.inviter(invite),
+        invite, token, app, csrf: csrfFor(req, res, token), action: ctx.path, picture: picture(invite, app),
         minLength: policy.length, uri: invites.uriFor(invite, token), ...(error ? { error } : {}), ...(user ? { user } : {}),
       });
       send(res, { status, body }, app);
@@ -83,12 +88,12 @@ export default defineModule({
         if (limited(lookups, req, res, ctx)) return;
         const token = str(req.query["t"]) ?? "";
         const v = await invites.validate(token);
-        if (!v.ok) return send(res, invalidPage(ctx, v.reason, v.invite, pages.codeAction));
+        if (!v.ok) return send(res, pages.invalidPage(ctx, v.reason, v.invite));
         if (v.invite.type === "contact") return landing(res, token);
         form(req, res, ctx, v.invite, token, pages.app(req.query["c"]), 200);
       } catch (err) {
         mod.log.warn({ err }, "registration page failed");
-        send(res, failurePage(ctx, err));
+        send(res, pages.failurePage(ctx, err));
       }
     });
 
@@ -104,7 +109,7 @@ export default defineModule({
       try {
         if (limited(attempts, req, res, ctx)) return;
         const v = await invites.validate(token);
-        if (!v.ok) return send(res, invalidPage(ctx, v.reason, v.invite, pages.codeAction));
+        if (!v.ok) return send(res, pages.invalidPage(ctx, v.reason, v.invite));
         invite = v.invite;
         if (invite.type === "contact") return landing(res, token);
         if (!csrf.verify(readCookie(req, CSRF_COOKIE), token, body["csrf"])) return again(403, ctx.t("err_csrf"));
@@ -125,7 +130,7 @@ export default defineModule({
         if (bad) return again(400, ctx.t(bad.key, bad.vars));
         if (await mod.admin.accountExists(`${username}@${invite.host}`)) return again(409, ctx.t("err_taken", { name: username }));
 
-        const done = await registerAccount(deps, { token, username, password, ip: clientIp(req), source: "web" });
+        const done = await registerAccount(deps, { token, username, password, ip: mod.clientIp(req), source: "web" });
         if (app?.login_link_format) {
           res.setHeader("Cache-Control", "no-store");
           return res.redirect(303, renderLinkTemplate(app.login_link_format, { site_name: site.name, username, domain: invite.host, password, app }));
@@ -135,7 +140,7 @@ export default defineModule({
       } catch (caught) {
         const err = isModuleError(caught) ? caught : undefined;
         if (err) {
-          if (INVALID.has(err.code)) return send(res, invalidPage(ctx, err.code.slice("invites.".length) as "invalid", invite, pages.codeAction));
+          if (INVALID.has(err.code)) return send(res, pages.invalidPage(ctx, err.code.slice("invites.".length) as "invalid", invite));
           if (err.code === "invites.username_mismatch") return again(403, ctx.t("err_bound", { name: invite?.username ?? "" }));
           if (err.code === "admin.username_taken") return again(409, ctx.t("err_taken", { name: user }));
           if (err.code === "admin.no_such_user" && invite) {
@@ -147,7 +152,7 @@ export default defineModule({
           // A veto from a user-registering handler: its message is meant for the visitor.
           if (err.status < 500 && invite) return again(err.status, ctx.t("err_refused", { reason: err.message }));
         }
-        const page = failurePage(ctx, caught);
+        const page = pages.failurePage(ctx, caught);
         mod.log[page.status === 503 ? "warn" : "error"]({ err: caught, code: err?.code }, "registration failed");
         send(res, page);
       }

@@ -1,9 +1,8 @@
 // The registration form (new account or password reset) and the pages after it.
 import type { Invite } from "../invites/types.js";
-import { appText, type SiteApp } from "../web/apps.js";
-import { html, safeUrl } from "../web/html.js";
-import { layout, type PageCtx } from "../web/layout.js";
-import { avatar, type Inviter } from "../invites_page/render.js";
+import { appText, type SiteApp } from "../../web/apps.js";
+import { html, safeUrl, type Html } from "../../web/html.js";
+import { layout, type PageCtx } from "../../web/layout.js";
 
 export interface FormData {
   invite: Invite;
@@ -12,7 +11,8 @@ export interface FormData {
   csrf: string;
   /** Where the form posts (this page's URL). */
   action: string;
-  inviter: Inviter | undefined;
+  /** The app's or the inviter's picture, shown above the title. */
+  picture: Html | undefined;
   minLength: number;
   error?: string;
   user?: string;
@@ -29,7 +29,7 @@ export function registerForm(ctx: PageCtx, d: FormData): string {
 <input type="hidden" name="csrf" value="${d.csrf}">
 ${d.app ? html`<input type="hidden" name="app_id" value="${d.app.id}">` : ""}`;
   const body = html`<section class="card">
-${d.app ? html`<div class="center">${avatar(d.app.name, d.app.image, "big")}</div>` : d.inviter && !reset ? html`<div class="center">${avatar(d.inviter.name, d.inviter.avatar, "big")}</div>` : ""}
+${d.picture ? html`<div class="center">${d.picture}</div>` : ""}
 <h1 class="center">${title}</h1>
 <p class="center">${reset ? t("reset_intro", { jid: `${bound ?? ""}@${d.invite.host}` }) : t("register_intro", { domain: d.invite.host })}</p>
 ${d.app && !reset ? html`<p class="center hint">${t("register_with_app", { app: d.app.name })}</p>` : ""}

@@ -1,6 +1,6 @@
 // Password policy for web registration and resets (Prosody's password_policy option:
 // { length = 8 }; exclude_username as in mod_password_policy).
-import type { Key } from "../web/i18n.js";
+import type { Key } from "../../web/i18n.js";
 
 export interface PasswordPolicy {
   /** Minimum length in characters. */

@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import { esc, html, raw, safeUrl } from "../../modules/web/html.js";
-import { negotiate, translator } from "../../modules/web/i18n.js";
-import { buildApps, checkSiteApps, detectPlatform, renderLinkTemplate, sortApps } from "../../modules/web/apps.js";
-import { CsrfSigner, RateLimiter } from "../../modules/web/security.js";
+import { esc, html, raw, safeUrl } from "../../web/html.js";
+import { negotiate, translator } from "../../web/i18n.js";
+import { buildApps, checkSiteApps, detectPlatform, renderLinkTemplate, sortApps } from "../../web/apps.js";
+import { CsrfSigner, RateLimiter } from "../../web/security.js";
 import { tokenFromQuery } from "../../modules/invites_page/index.js";
 import { ShortCodes } from "../../modules/invites_page/shortcodes.js";
 import { checkPassword, checkPolicyOption, DEFAULT_POLICY } from "../../modules/invites_register/policy.js";

@@ -1,6 +1,6 @@
 // The page shell shared by the landing and registration pages, and the one-message
 // pages (invalid invite, rate limited, server down).
-import type { HttpRequest, HttpResponse } from "../../core/types.js";
+import type { HttpRequest, HttpResponse } from "../core/types.js";
 import { html, safeUrl, type Html } from "./html.js";
 import { LANGS, LANG_NAMES, pickLang, translator, type Lang, type Translate } from "./i18n.js";
 import { setCookie, setPageHeaders, type PagePolicy } from "./security.js";

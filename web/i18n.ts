@@ -1,6 +1,6 @@
 // Page strings in English and French. The language comes from ?lang=, then the "lang"
 // cookie the switch sets, then Accept-Language (RFC 9110 §12.5.4 quality values).
-import type { HttpRequest } from "../../core/types.js";
+import type { HttpRequest } from "../core/types.js";
 import { readCookie } from "./security.js";
 
 export const LANGS = ["en", "fr"] as const;

@@ -2,7 +2,7 @@
 // CSRF tokens. No session store: the CSRF token is an HMAC of a cookie value and the
 // invite token, so a form only works in the browser that loaded it, for that invite.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { HttpRequest, HttpResponse } from "../../core/types.js";
+import type { HttpRequest, HttpResponse } from "../core/types.js";
 
 export interface PagePolicy {
   /** Extra origins allowed for images (configured app logos or avatars). */
@@ -49,7 +49,6 @@ export function setCookie(res: HttpResponse, name: string, value: string, opts: 
   res.append("Set-Cookie", parts.join("; "));
 }
 
-export { clientIp } from "../../core/http.js";
 
 /**
  * Fixed one-minute windows per key (an IP). In memory: a restart forgets counts, which

@@ -1,0 +1,34 @@
+// The public API of invites_page (what mod.depends("invites_page") returns): the site,
+// the app chooser, URLs for an invite, and the shared pages other modules' routes send.
+import type { HttpRequest, HttpResponse } from "../../core/types.js";
+import type { InvalidReason, Invite } from "../invites/types.js";
+import type { SiteApp } from "../../web/apps.js";
+import type { Html } from "../../web/html.js";
+import type { PageCtx, Site } from "../../web/layout.js";
+
+export interface Inviter { jid: string; name: string; avatar: string | undefined }
+
+/** A rendered page and the status to send it with. */
+export interface Page { status: number; body: string }
+
+export interface InvitesPageApi {
+  readonly site: Site;
+  readonly apps: readonly SiteApp[];
+  app(id: unknown): SiteApp | undefined;
+  /** Absolute URL of the landing page for a token (the invites_page template when set). */
+  landingUrl(token: string): string;
+  /** Absolute URL of web registration for a token and optional app. */
+  registerUrl(token: string, app?: SiteApp): string;
+  /** Where the "I have a code" form posts. */
+  readonly codeAction: string;
+  ctx(req: HttpRequest, res: HttpResponse): PageCtx;
+  inviter(invite: Invite): Inviter | undefined;
+  /** Why an invite cannot be used (404/410/403), with the code form for an unknown one. */
+  invalidPage(ctx: PageCtx, reason: InvalidReason, invite?: Invite): Page;
+  /** A failure that is not the visitor's: 503 for an outage, else 500. */
+  failurePage(ctx: PageCtx, err: unknown): Page;
+  /** 429: too many attempts from this address. */
+  tooManyPage(ctx: PageCtx): Page;
+  /** A round picture: the image, or the first letter of the name on a colour. */
+  avatar(name: string, image: string | undefined, size?: "big" | "small"): Html;
+}
