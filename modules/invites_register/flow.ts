@@ -1,76 +1,137 @@
-// The registration hook, independent of HTTP: reserve the invite, let other modules veto
-// (user-registering), create the account through the admin port, spend the use, announce
+// Registration, independent of how the visitor reached us: the rules every way to register
+// applies (invite type, username, bound name, password policy), then reserve the invite,
+// let other modules veto (user-registering), create the account, spend the use and announce
 // it (user-registered). Anything failing before the account exists gives the use back.
-import { defineErrors } from "../../core/types.js";
-import { adminErrors, type AdminPort } from "../../core/types.js";
-import type { Logger, ModuleContext } from "../../core/types.js";
+// The web form, in-app registration and greeted invites all come through here.
+import type { AdminPort, Logger, ModuleContext } from "../../core/types.js";
+import { invitesErrors } from "../invites/index.js";
 import type { Invite, InvitesApi, Reservation } from "../invites/types.js";
-import type { RegistrationEvent, UserRegisteredEvent } from "./types.js";
+import { translator } from "../../web/i18n.js";
+import { errors } from "./errors.js";
+import { checkPassword, type PasswordPolicy } from "./policy.js";
+import type { PendingRegistration, RegisterRequest, Registered, RegistrationEvent, UserRegisteredEvent } from "./types.js";
 
-export const errors = defineErrors("invites_register", {
-  not_for_registration: { status: 403, type: "auth", condition: "forbidden", message: "This invite does not allow creating an account" },
-  not_a_reset: { status: 403, type: "auth", condition: "forbidden", message: "This invite is not a password reset" },
-  csrf: { status: 403, type: "auth", condition: "forbidden", message: "The form has expired; load the page again" },
-});
+export { errors };
 
 export interface FlowDeps {
   invites: InvitesApi;
   admin: () => AdminPort;
   fire: ModuleContext["fire"];
   log: Logger;
+  policy: PasswordPolicy;
 }
 
-export interface Registered { jid: string; invite: Invite; contacts: string[] }
+
+
+
+/** The reservation behind a PendingRegistration (kept inside this module). */
+export interface Pending extends PendingRegistration { reservation: Reservation; event: RegistrationEvent }
+
+
+
+const english = translator("en");
+
+/** The password rules; throws invites_register.weak_password naming the rule. */
+export function requirePassword(password: string, username: string, policy: PasswordPolicy): void {
+  const bad = checkPassword(password, username, policy);
+  if (bad) throw errors.weak_password(english(bad.key, bad.vars), { field: "password", rule: bad.key, ...(bad.vars ? { vars: bad.vars } : {}) });
+}
+
+/**
+ * Every rule a new account must pass, in the order a visitor fixes them; returns the
+ * canonical (PRECIS) username. Throws ModuleErrors naming the field at fault.
+ */
+export function checkRegistration(deps: Pick<FlowDeps, "invites" | "policy">, invite: Invite, username: string, password: string): string {
+  if (invite.type !== "account" && invite.type !== "account_and_contact") throw errors.not_for_registration();
+  if (username.trim() === "" || password === "") throw errors.missing_fields();
+  const checked = deps.invites.checkUsername(username.trim());
+  if (!checked.ok) throw errors.bad_username(`This username cannot be used: ${checked.reason}`, { field: "username", reason: checked.reason });
+  if (invite.username !== null && invite.username !== checked.username) {
+    throw invitesErrors.username_mismatch(`This invite is for the username ${invite.username} only`, { field: "username", username: invite.username });
+  }
+  requirePassword(password, checked.username, deps.policy);
+  return checked.username;
+}
+
+async function inviteFor(deps: FlowDeps, token: string): Promise<Invite> {
+  const v = await deps.invites.validate(token);
+  if (!v.ok) throw invitesErrors[v.reason]();
+  return v.invite;
+}
 
 async function release(deps: FlowDeps, reservation: Reservation): Promise<void> {
   try {
     await deps.invites.release(reservation);
   } catch (err) {
-    // The reservation times out on its own (RESERVATION_TTL_MS), so the use comes back anyway.
+    // Crash recovery settles a reservation nobody released (modules/invites/recovery.ts).
     deps.log.error({ err, invite: reservation.invite.id }, "could not release an invite reservation");
   }
 }
 
-/** Creates `username` with `password` on the invite's host. Throws ModuleErrors. */
-export async function registerAccount(deps: FlowDeps, req: { token: string; username: string; password: string; ip: string | undefined; source: string }): Promise<Registered> {
-  const reservation = await deps.invites.reserve(req.token, req.username);
+/**
+ * Checks the rules, reserves a use for the username and asks the other modules
+ * (user-registering). The caller then creates the account and calls finishRegistration.
+ */
+export async function beginRegistration(deps: FlowDeps, req: RegisterRequest): Promise<Pending> {
+  const username = checkRegistration(deps, await inviteFor(deps, req.token), req.username, req.password);
+  const reservation = await deps.invites.reserve(req.token, username);
   const invite = reservation.invite;
-  const username = invite.reservations[reservation.reservationId]?.username ?? req.username;
-  const jid = `${username}@${invite.host}`;
-  const event: RegistrationEvent = { invite, reservationId: reservation.reservationId, username, host: invite.host, jid, ip: req.ip, source: req.source };
+  const event: RegistrationEvent = { invite, reservationId: reservation.reservationId, username, host: invite.host, jid: `${username}@${invite.host}`, ip: req.ip, source: req.source };
   try {
-    if (invite.type !== "account" && invite.type !== "account_and_contact") throw errors.not_for_registration();
     await deps.fire("user-registering", event);
-    await deps.admin().createAccount(jid, req.password);
   } catch (err) {
     await release(deps, reservation);
     throw err;
   }
-  let completed = invite;
+  return { reservation, event };
+}
+
+/** The account exists (created: spend the use, announce it) or could not be made (give the use back). */
+export async function finishRegistration(deps: FlowDeps, pending: Pending, created: true): Promise<Registered>;
+export async function finishRegistration(deps: FlowDeps, pending: Pending, created: false): Promise<undefined>;
+export async function finishRegistration(deps: FlowDeps, pending: Pending, created: boolean): Promise<Registered | undefined>;
+export async function finishRegistration(deps: FlowDeps, pending: Pending, created: boolean): Promise<Registered | undefined> {
+  const { reservation, event } = pending;
+  if (!created) { await release(deps, reservation); return undefined; }
+  let completed = event.invite;
   try {
     completed = await deps.invites.complete(reservation);
   } catch (err) {
-    // The account exists, so the registration stands; the reservation expires by itself.
-    deps.log.error({ err, invite: invite.id, jid }, "account created but the invite use could not be recorded");
+    // The account exists, so the registration stands; recovery settles the reservation.
+    deps.log.error({ err, invite: event.invite.id, jid: event.jid }, "account created but the invite use could not be recorded");
   }
-  deps.log.info({ invite: invite.id, jid, source: req.source }, "account registered through an invite");
+  deps.log.info({ invite: event.invite.id, jid: event.jid, source: event.source }, "account registered through an invite");
   const registered: UserRegisteredEvent = { ...event, invite: completed, contacts: [] };
   try {
     await deps.fire("user-registered", registered);
   } catch (err) {
-    deps.log.warn({ err, jid }, "a user-registered handler failed");
+    deps.log.warn({ err, jid: event.jid }, "a user-registered handler failed");
   }
-  return { jid, invite: completed, contacts: registered.contacts };
+  return { jid: event.jid, invite: completed, contacts: registered.contacts };
+}
+
+/** Registration where the component creates the account (XEP-0133 add-user). */
+export async function registerAccount(deps: FlowDeps, req: RegisterRequest): Promise<Registered> {
+  const pending = await beginRegistration(deps, req);
+  try {
+    // The server's own answer decides whether the name is taken (admin.username_taken).
+    await deps.admin().createAccount(pending.event.jid, req.password);
+  } catch (err) {
+    await finishRegistration(deps, pending, false);
+    throw err;
+  }
+  return finishRegistration(deps, pending, true);
 }
 
 /** Sets a new password on the account a reset invite is bound to; never creates one. */
-export async function resetPassword(deps: FlowDeps, req: { token: string; invite: Invite; password: string }): Promise<string> {
-  if (req.invite.type !== "reset" || !req.invite.username) throw errors.not_a_reset();
-  const reservation = await deps.invites.reserve(req.token, req.invite.username);
-  const jid = `${req.invite.username}@${req.invite.host}`;
+export async function resetPassword(deps: FlowDeps, req: { token: string; password: string }): Promise<string> {
+  const invite = await inviteFor(deps, req.token);
+  if (invite.type !== "reset" || !invite.username) throw errors.not_a_reset();
+  requirePassword(req.password, invite.username, deps.policy);
+  const reservation = await deps.invites.reserve(req.token, invite.username);
+  const jid = `${invite.username}@${invite.host}`;
   try {
-    // Checked first so that no server's change-user-password can end up creating the account.
-    if (!(await deps.admin().accountExists(jid))) throw adminErrors.no_such_user();
+    // change-user-password never creates an account; an unknown one is admin.no_such_user.
     await deps.admin().changePassword(jid, req.password);
   } catch (err) {
     await release(deps, reservation);
@@ -79,8 +140,8 @@ export async function resetPassword(deps: FlowDeps, req: { token: string; invite
   try {
     await deps.invites.complete(reservation);
   } catch (err) {
-    deps.log.error({ err, invite: req.invite.id }, "password changed but the invite use could not be recorded");
+    deps.log.error({ err, invite: invite.id }, "password changed but the invite use could not be recorded");
   }
-  deps.log.info({ invite: req.invite.id, jid }, "password reset through an invite");
+  deps.log.info({ invite: invite.id, jid }, "password reset through an invite");
   return jid;
 }

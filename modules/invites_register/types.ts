@@ -1,5 +1,6 @@
 // The registration events (any module may hook them) and what this module records.
 import type { Invite } from "../invites/types.js";
+import type { PasswordPolicy } from "./policy.js";
 
 /** Payload of user-registering (a handler vetoes by throwing a ModuleError; its message is shown) and user-registered. */
 export interface RegistrationEvent {
@@ -38,7 +39,35 @@ export interface AccountRecord {
   registeredAt: number;
 }
 
+/** A use reserved for one username while the account is being created elsewhere (in-app). */
+export interface PendingRegistration { readonly event: RegistrationEvent }
+
+export interface Registered { jid: string; invite: Invite; contacts: string[] }
+
+export interface RegisterRequest {
+  /** The invite's token (from the link, the preauth IQ, or a greeting). */
+  token: string;
+  username: string;
+  password: string;
+  /** Client address, for logs and user-registering handlers. */
+  ip: string | undefined;
+  /** "web", "in-app", "greeted", … */
+  source: string;
+}
+
+/** What other modules use to register accounts: every path applies the same rules once. */
 export interface InvitesRegisterApi {
   /** What the invite that created this account granted, if it was created here. */
   account(jid: string): Promise<AccountRecord | undefined>;
+  readonly passwordPolicy: PasswordPolicy;
+  /** The rules alone (type, username, bound name, password); returns the canonical username or throws. */
+  check(invite: Invite, username: string, password: string): string;
+  /** Rules, reserve, veto, create the account through the XMPP server, spend the use, announce. */
+  register(req: RegisterRequest): Promise<Registered>;
+  /** For a server that creates the account itself: rules, reserve and veto; then finish(). */
+  begin(req: RegisterRequest): Promise<PendingRegistration>;
+  /** The account now exists (spend the use, announce it), or its creation failed (give the use back). */
+  finish(pending: PendingRegistration, created: boolean): Promise<Registered | undefined>;
+  /** A reset invite: checks the password rules and sets the bound account's password. Returns its JID. */
+  reset(req: { token: string; password: string }): Promise<string>;
 }

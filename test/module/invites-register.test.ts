@@ -243,6 +243,40 @@ describe("invites_register module", () => {
     }
   });
 
+  it("applies the same rules to every way to register, through the module's API", async () => {
+    const reg = h.api<InvitesRegisterApi>("invites_register");
+    const bound = await invites.createAccount({ host: "localhost", source: "test", username: "lea" });
+    const refusal = (fn: () => unknown) => { try { fn(); } catch (e) { return (e as { code: string }).code; } return "accepted"; };
+    expect(refusal(() => reg.check(bound.invite, "", "a long password"))).to.equal("invites_register.missing_fields");
+    expect(refusal(() => reg.check(bound.invite, "two words", "a long password"))).to.equal("invites_register.bad_username");
+    expect(refusal(() => reg.check(bound.invite, "mallory", "a long password"))).to.equal("invites.username_mismatch");
+    expect(refusal(() => reg.check(bound.invite, "Lea", "short"))).to.equal("invites_register.weak_password");
+    expect(reg.check(bound.invite, "Lea", "a long password")).to.equal("lea");
+    const reset = await invites.createReset({ host: "localhost", source: "test", username: "gina" });
+    expect(refusal(() => reg.check(reset.invite, "gina", "a long password"))).to.equal("invites_register.not_for_registration");
+  });
+
+  it("lets a server that creates the account itself begin and finish a registration", async () => {
+    const reg = h.api<InvitesRegisterApi>("invites_register");
+    const c = await invites.createContact({ host: "localhost", source: "test", inviter: "ann@localhost", allowRegistration: true });
+    const failed = await reg.begin({ token: c.token, username: "Nora", password: "a long password", ip: undefined, source: "in-app" });
+    expect(failed.event.jid).to.equal("nora@localhost");
+    expect((await invites.get(c.token))!.usesPending).to.equal(1);
+    expect(await reg.finish(failed, false)).to.equal(undefined);
+    expect((await invites.get(c.token))!.usesPending).to.equal(0);
+
+    const pending = await reg.begin({ token: c.token, username: "nora", password: "a long password", ip: undefined, source: "in-app" });
+    admin.accounts.set("nora@localhost", "a long password"); // the server made it
+    const done = await reg.finish(pending, true);
+    expect(done).to.deep.include({ jid: "nora@localhost", contacts: ["ann@localhost"] });
+    expect((await invites.get(c.token))!.usesCompleted).to.equal(1);
+    expect(admin.rosters.get("ann@localhost")).to.deep.include({ jid: "nora@localhost", name: "nora", subscription: "both", groups: [] });
+    expect((await reg.account("nora@localhost"))?.source).to.equal("in-app");
+    let threw = false;
+    try { await reg.finish(pending, true); } catch { threw = true; }
+    expect(threw, "a registration cannot be finished twice").to.equal(true);
+  });
+
   it("shows the form in French for Accept-Language: fr", async () => {
     const c = await invites.createAccount({ host: "localhost", source: "test" });
     const form = await openForm(`/register?t=${c.token}`, "fr");

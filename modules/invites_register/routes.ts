@@ -1,0 +1,141 @@
+// GET/POST /register?t=TOKEN&c=APP: the web form for a new account or a password reset
+// (Prosody's mod_invites_register_web paths and field names: user, password, token, app_id).
+// The rules live in flow.ts; this file turns their errors into the form shown again.
+import type { HttpRequest, HttpResponse, ModuleContext, Router } from "../../core/types.js";
+import { isModuleError } from "../../core/types.js";
+import type { Invite, InvitesApi } from "../invites/types.js";
+import type { InvitesPageApi } from "../invites_page/types.js";
+import { renderLinkTemplate, type SiteApp } from "../../web/apps.js";
+import type { Key } from "../../web/i18n.js";
+import { messagePage, sendPage, type PageCtx } from "../../web/layout.js";
+import { CSRF_COOKIE, CsrfSigner, originOf, readCookie, RateLimiter, setCookie } from "../../web/security.js";
+import { registerAccount, resetPassword, type FlowDeps } from "./flow.js";
+import { registerForm, resetDonePage, successPage } from "./pages.js";
+
+const INVALID = new Set(["invites.invalid", "invites.expired", "invites.revoked", "invites.used_up", "invites.not_yet_valid"]);
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+export interface RouteDeps {
+  mod: Pick<ModuleContext, "clientIp" | "log">;
+  invites: InvitesApi;
+  pages: InvitesPageApi;
+  flow: FlowDeps;
+  csrf: CsrfSigner;
+  attempts: RateLimiter;
+  lookups: RateLimiter;
+  webchatUrl: string | undefined;
+}
+
+/** A rule the flow refused, as the sentence the form shows (undefined: not a rule of the form). */
+function formError(ctx: PageCtx, code: string, detail: Record<string, unknown> | undefined, user: string, invite: Invite): { status: number; text: string } | undefined {
+  switch (code) {
+    case "invites_register.missing_fields": return { status: 400, text: ctx.t("err_fill") };
+    case "invites_register.bad_username": return { status: 400, text: ctx.t("err_username", { reason: String(detail?.["reason"] ?? "") }) };
+    case "invites_register.weak_password": return { status: 400, text: ctx.t(detail?.["rule"] as Key, detail?.["vars"] as Record<string, number> | undefined) };
+    case "invites.username_mismatch": return { status: 403, text: ctx.t("err_bound", { name: invite.username ?? "" }) };
+    case "admin.username_taken": return { status: 409, text: ctx.t("err_taken", { name: user }) };
+    // The server refused the account as asked (e.g. a password its SASLprep rejects):
+    // nothing was created, the use was given back, the visitor can try again.
+    case "admin.refused": return { status: 422, text: ctx.t("err_server_refused") };
+    default: return undefined;
+  }
+}
+
+export function registerRoutes(router: Router, d: RouteDeps): void {
+  const { invites, pages } = d;
+  const site = pages.site;
+  const send = (res: HttpResponse, r: { status: number; body: string }, app?: SiteApp) =>
+    sendPage(res, r.status, r.body, { ...site.policy, formOrigins: [originOf(app?.login_link_format)].filter((x): x is string => !!x) });
+  const limited = (limiter: RateLimiter, req: HttpRequest, res: HttpResponse, ctx: PageCtx) => {
+    const ip = d.mod.clientIp(req);
+    if (limiter.hit(ip)) return false;
+    res.setHeader("Retry-After", String(limiter.retryAfter(ip)));
+    send(res, pages.tooManyPage(ctx));
+    return true;
+  };
+  /** The CSRF cookie for this browser (set when missing) and the form token bound to the invite. */
+  const csrfFor = (req: HttpRequest, res: HttpResponse, token: string) => {
+    let cookie = readCookie(req, CSRF_COOKIE);
+    if (!cookie || cookie.length > 64) {
+      cookie = CsrfSigner.newCookieValue();
+      setCookie(res, CSRF_COOKIE, cookie, { path: "/register", maxAgeS: 86400, secure: site.secure });
+    }
+    return d.csrf.sign(cookie, token);
+  };
+  /** The app's logo when one was chosen, else the inviter's picture (not on a reset). */
+  const picture = (invite: Invite, app: SiteApp | undefined) => {
+    if (app) return pages.avatar(app.name, app.image, "big");
+    const inviter = invite.type === "reset" ? undefined : pages.inviter(invite);
+    return inviter ? pages.avatar(inviter.name, inviter.avatar, "big") : undefined;
+  };
+  const form = (req: HttpRequest, res: HttpResponse, ctx: PageCtx, invite: Invite, token: string, app: SiteApp | undefined, status: number, error?: string, user?: string) => {
+    const body = registerForm(ctx, {
+      invite, token, app, csrf: csrfFor(req, res, token), action: ctx.path, picture: picture(invite, app),
+      minLength: d.flow.policy.length, uri: invites.uriFor(invite, token), ...(error ? { error } : {}), ...(user ? { user } : {}),
+    });
+    send(res, { status, body }, app);
+  };
+  const landing = (res: HttpResponse, token: string) => { res.setHeader("Cache-Control", "no-store"); res.redirect(303, pages.landingUrl(token)); };
+
+  router.get("/", async (req, res) => {
+    const ctx = pages.ctx(req, res);
+    try {
+      if (limited(d.lookups, req, res, ctx)) return;
+      const token = str(req.query["t"]) ?? "";
+      const v = await invites.validate(token);
+      if (!v.ok) return send(res, pages.invalidPage(ctx, v.reason, v.invite));
+      if (v.invite.type === "contact") return landing(res, token);
+      form(req, res, ctx, v.invite, token, pages.app(req.query["c"]), 200);
+    } catch (err) {
+      d.mod.log.warn({ err }, "registration page failed");
+      send(res, pages.failurePage(ctx, err));
+    }
+  });
+
+  router.post("/", async (req, res) => {
+    const ctx = pages.ctx(req, res);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const token = str(body["token"]) ?? str(req.query["t"]) ?? "";
+    const app = pages.app(body["app_id"] ?? req.query["c"]);
+    const user = (str(body["user"]) ?? "").trim();
+    const password = str(body["password"]) ?? "";
+    let invite: Invite | undefined;
+    const again = (status: number, error: string) => form(req, res, ctx, invite!, token, app, status, error, user);
+    try {
+      if (limited(d.attempts, req, res, ctx)) return;
+      const v = await invites.validate(token);
+      if (!v.ok) return send(res, pages.invalidPage(ctx, v.reason, v.invite));
+      invite = v.invite;
+      if (invite.type === "contact") return landing(res, token);
+      if (!d.csrf.verify(readCookie(req, CSRF_COOKIE), token, body["csrf"])) return again(403, ctx.t("err_csrf"));
+
+      if (invite.type === "reset") {
+        const jid = await resetPassword(d.flow, { token, password });
+        return send(res, { status: 200, body: resetDonePage(ctx, jid) });
+      }
+      const done = await registerAccount(d.flow, { token, username: user, password, ip: d.mod.clientIp(req), source: "web" });
+      const username = done.jid.slice(0, done.jid.lastIndexOf("@"));
+      if (app?.login_link_format) {
+        res.setHeader("Cache-Control", "no-store");
+        return res.redirect(303, renderLinkTemplate(app.login_link_format, { site_name: site.name, username, domain: invite.host, password, app }));
+      }
+      const names = done.contacts.map((jid) => (jid === invite!.inviter ? pages.inviter(invite!)?.name ?? jid : jid));
+      send(res, { status: 200, body: successPage(ctx, { jid: done.jid, app, contacts: names, webchatUrl: d.webchatUrl }) });
+    } catch (caught) {
+      const err = isModuleError(caught) ? caught : undefined;
+      if (err && invite) {
+        if (INVALID.has(err.code)) return send(res, pages.invalidPage(ctx, err.code.slice("invites.".length) as "invalid", invite));
+        const shown = formError(ctx, err.code, err.detail, user, invite);
+        if (shown) return again(shown.status, shown.text);
+        if (err.code === "admin.no_such_user") {
+          return send(res, { status: 404, body: messagePage(ctx, ctx.t("error_title"), ctx.t("err_no_account", { jid: `${invite.username ?? ""}@${invite.host}` }), undefined, "bad") });
+        }
+        // A veto from a user-registering handler: its message is meant for the visitor.
+        if (err.status < 500) return again(err.status, ctx.t("err_refused", { reason: err.message }));
+      }
+      const page = pages.failurePage(ctx, caught);
+      d.mod.log[page.status === 503 ? "warn" : "error"]({ err: caught, code: err?.code }, "registration failed");
+      send(res, page);
+    }
+  });
+}
