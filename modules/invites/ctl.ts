@@ -1,11 +1,11 @@
 // invitectl commands: prosodyctl's `mod_invites generate` and the trunk shell's
 // `invite create_account|create_contact|create_reset|list|show|revoke|extend|delete`.
 import QRCode from "qrcode";
-import { parseTimeSpec } from "../../core/types.js";
 import type { CtlCommand, CtlOption, CtlOutput, ModuleContext } from "../../core/types.js";
 import { formatCode } from "./codes.js";
 import { checkHost, normalizeJid } from "./create.js";
 import { errors } from "./errors.js";
+import { parseUses, parseWhen } from "./parse.js";
 import { LIST_HEADER, iso, listLine, publicView, showLines } from "./format.js";
 import { parseBareJid } from "./uri.js";
 import type { CreateOptions, CreatedInvite, Invite, InviteStatus, InviteType, InvitesApi } from "./types.js";
@@ -26,18 +26,10 @@ const list = (args: Args, name: string) => {
   return v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String);
 };
 
-export function parseWhen(text: string | undefined, flag: string, now = Date.now()): number | undefined {
-  if (text === undefined) return undefined;
-  const at = parseTimeSpec(text, now);
-  if (at === undefined) throw errors.bad_duration(`${flag}: ${JSON.stringify(text)} is neither a duration (15d, 2h, 30min, 1w) nor an ISO 8601 date`, { field: flag });
-  return at;
-}
-
-export function parseUses(text: string | undefined): number | null | undefined {
-  if (text === undefined) return undefined;
-  if (/^(unlimited|infinite|∞)$/i.test(text.trim())) return null;
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw errors.bad_uses(`--uses: ${JSON.stringify(text)} is not a positive whole number or "unlimited"`, { field: "uses" });
-  return Number(text);
+/** An optional flag's moment in the future (duration from now or ISO 8601 date). */
+function when(args: Args, name: string): number | undefined {
+  const v = str(args, name);
+  return v === undefined ? undefined : parseWhen(v, `--${name}`, Date.now());
 }
 
 const s = (describe: string, extra: Partial<CtlOption> = {}): CtlOption => ({ type: "string", describe, ...extra });
@@ -61,11 +53,13 @@ export function ctlCommands(mod: Pick<ModuleContext, "config">, api: InvitesApi)
   const hosts = () => mod.config.hosts;
 
   function common(args: Args): Omit<CreateOptions, "host"> {
+    const uses = str(args, "uses");
+    const expiresAt = when(args, "expires-after");
     return {
       source: "ctl",
-      usesAllowed: parseUses(str(args, "uses")),
-      expiresAt: parseWhen(str(args, "expires-after"), "--expires-after"),
-      notBefore: parseWhen(str(args, "not-before"), "--not-before") ?? null,
+      ...(uses === undefined ? {} : { usesAllowed: parseUses(uses, "--uses") }),
+      ...(expiresAt === undefined ? {} : { expiresAt }),
+      notBefore: when(args, "not-before") ?? null,
       note: str(args, "note") ?? null,
       roles: list(args, "role"),
       groups: list(args, "group"),
@@ -208,7 +202,7 @@ export function ctlCommands(mod: Pick<ModuleContext, "config">, api: InvitesApi)
       describe: "Give an invite a new expiry, counted from now (also un-revokes it)",
       positionals: { ...HOST_AND_TOKEN, duration: s("New lifetime (15d, 2h, 1w) or ISO 8601 date") },
       async run(args, out) {
-        const at = parseWhen(String(args.duration), "duration")!;
+        const at = parseWhen(String(args.duration), "duration", Date.now());
         const found = await findOn(String(args.host), String(args.token));
         const done = await api.extend(found.id, at, "ctl");
         out.print(`Invite ${done.id} now expires at ${iso(done.expiresAt)}`);

@@ -13,6 +13,7 @@ import type { InvitesApi } from "./types.js";
 export { checkUsername, prepareUsername } from "./username.js";
 export { normalizeCode, formatCode } from "./codes.js";
 export { randomText } from "./tokens.js";
+export { MAX_USES, parseLifetime, parseUses, parseWhen, requireWithin, type WhenForm } from "./parse.js";
 export type { UsernameCheck, UsernameRules } from "./username.js";
 export { errors as invitesErrors } from "./errors.js";
 export type * from "./types.js";

@@ -1,8 +1,8 @@
 // Reading submitted XEP-0004 values and writing result forms. Pure functions: every bad
 // value is answered with invites_adhoc.bad_field (bad-request) naming the field.
-import { parseTimeSpec, formatDuration } from "../../core/types.js";
 import { isModuleError } from "../../core/types.js";
 import type { DataForm, FormField } from "../../core/types.js";
+import { parseUses, parseWhen, requireWithin } from "../invites/index.js";
 import type { CreatedInvite, Invite, InviteStatus } from "../invites/types.js";
 import { errors } from "./errors.js";
 
@@ -53,13 +53,10 @@ export function listValue(values: Values, name: string): string[] {
   return [...new Set(names)];
 }
 
-/** Number of uses: a positive whole number or "unlimited" (null); undefined = default. */
+/** Number of uses (modules/invites/parse.ts: a whole number or "unlimited"); undefined = default. */
 export function usesValue(values: Values, name: string): number | null | undefined {
-  const v = textValue(values, name)?.toLowerCase();
-  if (v === undefined) return undefined;
-  if (v === "unlimited" || v === "∞") return null;
-  if (!/^\d{1,9}$/.test(v) || Number(v) < 1) throw bad(name, `expected a whole number of at least 1 or "unlimited", got ${JSON.stringify(v)}`);
-  return Number(v);
+  const v = textValue(values, name);
+  return v === undefined ? undefined : parseUses(v, name, `Field "${name}"`);
 }
 
 /**
@@ -69,10 +66,8 @@ export function usesValue(values: Values, name: string): number | null | undefin
 export function expiresValue(values: Values, name: string, now: number, maxMs?: number): number | undefined {
   const v = textValue(values, name, 100);
   if (v === undefined) return undefined;
-  const at = parseTimeSpec(v, now);
-  if (at === undefined) throw bad(name, `expected a duration such as "1 week", "2d" or "12h", or a date such as 2026-12-01, got ${JSON.stringify(v)}`);
-  if (at <= now) throw bad(name, `${JSON.stringify(v)} is not in the future`);
-  if (maxMs !== undefined && at - now > maxMs) throw bad(name, `at most ${formatDuration(maxMs)} from now is allowed`);
+  const at = parseWhen(v, name, now, "duration or date", `Field "${name}"`);
+  if (maxMs !== undefined) requireWithin(at, now, maxMs, name, "max_user_invite_expiry", `Field "${name}"`);
   return at;
 }
 

@@ -1,7 +1,8 @@
 // What an API key may do: operations, invite types, and bounds on the invites it makes.
 // Written on the command line as `--scope create,list --types account,contact
 // --max-uses 10 --max-expiry 30d --roles r --groups g`, stored as a Scope.
-import { formatDuration, parseDuration } from "../../core/types.js";
+import { formatDuration } from "../../core/types.js";
+import { parseLifetime, parseUses } from "../invites/index.js";
 import type { InviteType } from "../invites/types.js";
 import { errors } from "./errors.js";
 
@@ -51,24 +52,12 @@ function pick<T extends string>(flag: string, value: unknown, allowed: readonly 
   return list as T[];
 }
 
-export function parseMaxUses(value: unknown): number | null {
-  const text = String(value).trim();
-  if (text === "unlimited") return null;
-  if (!/^\d{1,10}$/.test(text) || Number(text) < 1 || Number(text) > 1_000_000_000) {
-    throw errors.bad_scope(`--max-uses: expected a whole number from 1 or "unlimited", got ${JSON.stringify(text)}`, { flag: "max-uses" });
-  }
-  return Number(text);
-}
-
 export function parseScope(flags: ScopeFlags): Scope {
-  const maxExpiryMs = flags.maxExpiry === undefined ? DEFAULT_SCOPE.maxExpiryMs : parseDuration(String(flags.maxExpiry));
-  if (maxExpiryMs === undefined || maxExpiryMs === 0) {
-    throw errors.bad_scope(`--max-expiry: expected a duration such as "30d" or "12h", got ${JSON.stringify(flags.maxExpiry)}`, { flag: "max-expiry" });
-  }
+  const maxExpiryMs = flags.maxExpiry === undefined ? DEFAULT_SCOPE.maxExpiryMs : parseLifetime(String(flags.maxExpiry), "--max-expiry");
   return {
     operations: pick("scope", flags.scope, OPERATIONS, DEFAULT_SCOPE.operations),
     types: pick("types", flags.types, INVITE_TYPES, DEFAULT_SCOPE.types),
-    maxUses: flags.maxUses === undefined ? DEFAULT_SCOPE.maxUses : parseMaxUses(flags.maxUses),
+    maxUses: flags.maxUses === undefined ? DEFAULT_SCOPE.maxUses : parseUses(String(flags.maxUses), "--max-uses"),
     maxExpiryMs,
     roles: splitList(flags.roles) ?? [],
     groups: splitList(flags.groups) ?? [],

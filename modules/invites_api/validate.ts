@@ -1,7 +1,7 @@
 // Request validation: ajv over the schemas in schemas.ts, turned into one clear 400 that
 // names the field, plus the few value parsers the query-string endpoint needs.
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
-import { parseDate, parseDuration } from "../../core/types.js";
+import { parseUses as parseUsesValue, parseWhen } from "../invites/index.js";
 import type { InviteType } from "../invites/types.js";
 import { errors } from "./errors.js";
 import { INVITE_TYPES } from "./scope.js";
@@ -35,13 +35,9 @@ export function validator<T>(schema: object, where: "body" | "query"): (value: u
   };
 }
 
+/** Uses as every front end reads them (modules/invites/parse.ts). */
 export function parseUses(value: unknown, name: string): number | null {
-  if (value === "unlimited") return null;
-  const n = typeof value === "number" ? value : typeof value === "string" && /^\d{1,10}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 1_000_000_000) {
-    throw errors.bad_parameter(`${name}: expected a whole number from 1 or "unlimited", got ${quoteName(String(value))}`, { field: name });
-  }
-  return n;
+  return parseUsesValue(value, name);
 }
 
 export function parseType(value: string | undefined, name: string): InviteType {
@@ -62,16 +58,7 @@ export function parseFlag(value: string | undefined, name: string): boolean {
 /** Expiry from a duration ("7d") or an ISO date; at most one of the two. */
 export function parseExpiry(after: string | undefined, at: string | undefined, names: [string, string], now = Date.now()): number | undefined {
   if (after !== undefined && at !== undefined) throw errors.bad_parameter(`Give ${names[0]} or ${names[1]}, not both`, { field: names[0] });
-  if (after !== undefined) {
-    const ms = parseDuration(after);
-    if (ms === undefined || ms <= 0) throw errors.bad_parameter(`${names[0]}: expected a duration such as "7d", "12h" or "1 week", got ${quoteName(after)}`, { field: names[0] });
-    return now + ms;
-  }
-  if (at !== undefined) {
-    const d = parseDate(at);
-    if (!d) throw errors.bad_parameter(`${names[1]}: expected an ISO 8601 date such as "2026-12-01T10:00:00Z", got ${quoteName(at)}`, { field: names[1] });
-    if (d.getTime() <= now) throw errors.bad_parameter(`${names[1]}: ${quoteName(at)} is in the past`, { field: names[1] });
-    return d.getTime();
-  }
+  if (after !== undefined) return parseWhen(after, names[0], now, "duration");
+  if (at !== undefined) return parseWhen(at, names[1], now, "date");
   return undefined;
 }

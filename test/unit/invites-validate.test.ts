@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { parseUses, parseWhen } from "../../modules/invites/ctl.js";
+import { parseUses, parseWhen } from "../../modules/invites/parse.js";
 import { isModuleError } from "../../core/errors.js";
 import { buildUri, parseBareJid } from "../../modules/invites/uri.js";
 import { RESERVATION_TTL_MS, deadSince, inviteStatus, validateInvite } from "../../modules/invites/validate.js";
@@ -101,10 +101,43 @@ describe("invites: durations and uses from the command line", () => {
       expect((e as Error).message).to.include("--expires-after").and.include("soon");
     }
   });
-  it("reads uses as a positive number or unlimited", () => {
-    expect(parseUses("3")).to.equal(3);
-    expect(parseUses("unlimited")).to.equal(null);
-    expect(parseUses(undefined)).to.equal(undefined);
-    for (const bad of ["-1", "0", "1.5", "many"]) expect(() => parseUses(bad)).to.throw(/--uses/);
+  it("reads uses as a positive number or unlimited, in any of its spellings", () => {
+    expect(parseUses("3", "--uses")).to.equal(3);
+    for (const word of ["unlimited", "Unlimited", "INFINITE", "∞", " unlimited "]) expect(parseUses(word, "--uses")).to.equal(null);
+    for (const bad of ["-1", "0", "1.5", "many", "", "1000000001"]) expect(() => parseUses(bad, "--uses")).to.throw(/^--uses: expected a whole number from 1 to 1000000000 or "unlimited"/);
+  });
+});
+
+describe("invites: one parser per value for every front end", () => {
+  // The ctl, the two HTTP endpoints and the ad-hoc form read uses and durations through
+  // modules/invites/parse.ts; each names its own field, the rest of the message is the same.
+  const failure = (fn: () => unknown) => { try { fn(); } catch (e) { return (e as Error).message; } return "accepted"; };
+
+  it("accepts the same words for uses in the ctl, the API and ad-hoc forms", async () => {
+    const { parseUses: apiUses } = await import("../../modules/invites_api/validate.js");
+    const { usesValue } = await import("../../modules/invites_adhoc/fields.js");
+    const { parseScope } = await import("../../modules/invites_api/scope.js");
+    for (const word of ["unlimited", "Infinite", "∞"]) {
+      expect(parseUses(word, "--uses")).to.equal(null);
+      expect(apiUses(word, "uses")).to.equal(null);
+      expect(usesValue({ uses: word }, "uses")).to.equal(null);
+      expect(parseScope({ maxUses: word }).maxUses).to.equal(null);
+    }
+    const rest = (m: string) => m.slice(m.indexOf(": ") + 2);
+    const messages = [failure(() => parseUses("two", "--uses")), failure(() => apiUses("two", "uses")), failure(() => usesValue({ uses: "two" }, "uses")), failure(() => parseScope({ maxUses: "two" }))];
+    expect(new Set(messages.map(rest)).size, messages.join(" | ")).to.equal(1);
+    expect(messages[0]).to.match(/^--uses: /);
+    expect(messages[2]).to.match(/^Field "uses": /);
+  });
+
+  it("reads durations the same way in the ctl, the API and ad-hoc forms", async () => {
+    const { parseExpiry } = await import("../../modules/invites_api/validate.js");
+    const { expiresValue } = await import("../../modules/invites_adhoc/fields.js");
+    expect(parseWhen("2d", "--expires-after", NOW)).to.equal(NOW + 2 * DAY);
+    expect(parseExpiry("2d", undefined, ["expires_after", "expires_at"], NOW)).to.equal(NOW + 2 * DAY);
+    expect(expiresValue({ e: "2d" }, "e", NOW)).to.equal(NOW + 2 * DAY);
+    const rest = (m: string) => m.slice(m.indexOf(": ") + 2);
+    const messages = [failure(() => parseWhen("soon", "--expires-after", NOW)), failure(() => expiresValue({ e: "soon" }, "e", NOW))];
+    expect(rest(messages[0]!)).to.equal(rest(messages[1]!));
   });
 });
