@@ -59,9 +59,14 @@ export interface AdhocRequest {
   /** Bare JID of the requester. */
   fromBare: string;
   isAdmin: boolean;
-  action: "execute" | "next" | "prev" | "complete" | "cancel";
+  /** Cancel never reaches a command: core answers it (XEP-0050 §3.3). */
+  action: "execute" | "next" | "prev" | "complete";
   sessionId: string;
-  /** Values of the submitted form, by var (multi-value fields give arrays). */
+  /**
+   * Values of the submitted form, by var. With a declared form, core has checked them against
+   * it: a single-valued field is one string, a multi-valued field (jid-multi, list-multi,
+   * text-multi) an array, and nothing outside the form is here.
+   */
   values: Record<string, string | string[]>;
   submitted?: DataForm;
   /** What the previous stage returned as state, if this is a later stage. */
@@ -80,12 +85,22 @@ export interface AdhocResponse {
   actions?: ("next" | "prev" | "complete")[];
 }
 
-/** A XEP-0050 ad-hoc command, provided by a module. */
+/**
+ * A XEP-0050 ad-hoc command, provided by a module. A command with a `form` is driven by core
+ * as Prosody's adhocutil.new_simple_form: execute (and prev) send the form, the submission is
+ * checked against it and handed to `handler`. Without a form, `handler` sees every stage.
+ */
 export interface AdhocCommand {
   node: string;
   name: string;
   /** Required: core refuses a command without one (as Prosody's adhoc.lib does). */
   permission: Permission;
+  /**
+   * The form this requester fills in first. Return a response instead to answer at once
+   * (a refusal, or "nothing to choose from"); throw a ModuleError to refuse with an error.
+   */
+  form?(req: AdhocRequest): DataForm | AdhocResponse | Promise<DataForm | AdhocResponse>;
+  /** Runs the command: the submitted values, or a later stage (req.state) of a multi-stage answer. */
   handler(req: AdhocRequest): Promise<AdhocResponse> | AdhocResponse;
 }
 

@@ -31,14 +31,6 @@ export interface CommandDeps {
 const FIELD_MAP = { username: "username", uses: "uses", expires: "expires-after", note: "note", roles: "roles", groups: "groups", host: "host" };
 const EXPIRES_DESC = 'A duration such as "1 week", "2d" or "12h", or a date such as 2026-12-01. Empty: the server default.';
 
-/** Later stages carry { stage } as state; the first request has none. */
-export function stageOf(req: AdhocRequest): string | undefined {
-  const s = req.state as { stage?: unknown } | undefined;
-  return typeof s?.stage === "string" ? s.stage : undefined;
-}
-
-const canceled: AdhocResponse = { status: "canceled" };
-
 function created(c: CreatedInvite, title: string, what: string): AdhocResponse {
   const uses = c.invite.usesAllowed === null ? "any number of times" : c.invite.usesAllowed === 1 ? "once" : `${c.invite.usesAllowed} times`;
   return {
@@ -65,7 +57,6 @@ export function inviteCommand(deps: CommandDeps, permission: Permission): AdhocC
   return {
     node: NODES.invite, name: "Create new contact invite", permission,
     async handler(req) {
-      if (req.action === "cancel") return canceled;
       const refused = deps.policy.refuseForeign(req, true);
       if (refused) return refused;
       const inviter = req.fromBare.toLowerCase();
@@ -107,21 +98,17 @@ function accountForm(deps: CommandDeps, req: AdhocRequest): DataForm {
 export function createAccountCommand(deps: CommandDeps, permission: Permission): AdhocCommand {
   return {
     node: NODES.createAccount, name: "Create new account invite", permission,
-    async handler(req) {
-      if (req.action === "cancel") return canceled;
+    form(req) {
       const refused = deps.policy.refuseForeign(req);
       if (refused) return refused;
       if (!deps.policy.mayCreateAccountInvites(req)) throw errors.forbidden("Only admins and the users listed in account_invite_users may create account invites");
-      if ((stageOf(req) !== "form" && req.submitted === undefined) || req.action === "prev") {
-        return { status: "executing", form: accountForm(deps, req), state: { stage: "form" }, actions: ["complete"] };
-      }
+      // Built for this requester: a user's form has no uses, roles, groups or host, so core
+      // refuses those fields from a user whatever values they carry.
+      return accountForm(deps, req);
+    },
+    async handler(req) {
       const v = req.values;
       const now = (deps.now ?? Date.now)();
-      if (!req.isAdmin) {
-        for (const f of ["uses", "roles", "groups", "host"]) {
-          if (textValue(v, f) !== undefined) throw errors.forbidden(`Field "${f}": only admins may set it`, { field: f });
-        }
-      }
       const own = domainOf(req.fromBare);
       const host = textValue(v, "host")?.toLowerCase() ?? (deps.policy.hosts.includes(own) ? own : deps.policy.hosts[0]!);
       if (!deps.policy.hosts.includes(host)) throw errors.bad_field(`Field "host": ${JSON.stringify(host)} is not served here (${deps.policy.hosts.join(", ")})`, { field: "host" });
@@ -173,12 +160,8 @@ async function checkNewUsername(deps: CommandDeps, input: string | undefined, ho
 export function resetCommand(deps: CommandDeps): AdhocCommand {
   return {
     node: NODES.reset, name: "Create password reset invite", permission: "admin",
+    form: () => ({ type: "form", title: "Create password reset invite", fields: [{ var: "accountjid", type: "jid-single", label: "Account whose password is to be reset", required: true }] }),
     async handler(req) {
-      if (req.action === "cancel") return canceled;
-      if ((stageOf(req) !== "form" && req.submitted === undefined) || req.action === "prev") {
-        const fields: FormField[] = [{ var: "accountjid", type: "jid-single", label: "Account whose password is to be reset", required: true }];
-        return { status: "executing", form: { type: "form", title: "Create password reset invite", fields }, state: { stage: "form" }, actions: ["complete"] };
-      }
       const jid = requiredText(req.values, "accountjid", 3071);
       const m = /^([^@/\s]+)@([^@/\s]+)$/.exec(jid);
       const host = m?.[2]!.toLowerCase();

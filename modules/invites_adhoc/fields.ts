@@ -15,9 +15,12 @@ const MAX_TEXT = 1000;
 
 const bad = (field: string, why: string) => errors.bad_field(`Field "${field}": ${why}`, { field });
 
+/** A single-valued field's value; several values are refused (core checks declared forms too). */
 function first(values: Values, name: string): string | undefined {
   const v = values[name];
-  return Array.isArray(v) ? v[0] : v;
+  if (!Array.isArray(v)) return v;
+  if (v.length > 1) throw bad(name, `takes one value, got ${v.length}`);
+  return v[0];
 }
 
 /** A single text value, trimmed; undefined when absent or empty. */

@@ -5,7 +5,7 @@ import type { AdhocCommand, AdhocRequest, AdhocResponse, FormField } from "../..
 import type { Invite, InviteStatus, InviteType, ListFilter } from "../invites/types.js";
 import { errors } from "./errors.js";
 import { describeInvite, expiresValue, requiredText, textValue, xmppTime } from "./fields.js";
-import { NODES, stageOf, type CommandDeps } from "./create.js";
+import { NODES, type CommandDeps } from "./create.js";
 
 /** Invites per page of a listing (a form of one fixed field each). */
 export const PAGE_SIZE = 20;
@@ -14,8 +14,6 @@ const STATUSES: readonly InviteStatus[] = ["pending", "used", "expired", "revoke
 const TYPES: readonly InviteType[] = ["account", "contact", "account_and_contact", "reset"];
 
 interface PageState { stage: "page"; filter: ListFilter; cursors: (string | null)[]; next: string | null }
-
-const canceled: AdhocResponse = { status: "canceled" };
 
 /** One page of a listing; "next"/"prev" move through it while there is more. */
 async function listPage(deps: CommandDeps, filter: ListFilter, cursors: (string | null)[], admin: boolean): Promise<AdhocResponse> {
@@ -49,10 +47,9 @@ export function listCommand(deps: CommandDeps): AdhocCommand {
   return {
     node: NODES.list, name: "List my invites", permission: "local_user",
     handler(req) {
-      if (req.action === "cancel") return canceled;
       const refused = deps.policy.refuseForeign(req, true);
       if (refused) return refused;
-      if (stageOf(req) === "page") return turnPage(deps, req, false);
+      if (req.state !== undefined) return turnPage(deps, req, false);
       return listPage(deps, { inviter: req.fromBare.toLowerCase() }, [null], false);
     },
   };
@@ -61,18 +58,17 @@ export function listCommand(deps: CommandDeps): AdhocCommand {
 export function listAllCommand(deps: CommandDeps): AdhocCommand {
   return {
     node: NODES.listAll, name: "List all invites", permission: "admin",
-    async handler(req) {
-      if (req.action === "cancel") return canceled;
-      if (stageOf(req) === "page") return turnPage(deps, req, true);
-      if (stageOf(req) !== "filter" && req.submitted === undefined) {
-        const fields: FormField[] = [
+    form() {
+      const fields: FormField[] = [
           { var: "status", type: "list-single", label: "Status", value: "pending", options: [{ value: "all", label: "any" }, ...STATUSES.map((s) => ({ value: s }))] },
           { var: "type", type: "list-single", label: "Type", value: "all", options: [{ value: "all", label: "any" }, ...TYPES.map((t) => ({ value: t }))] },
         ];
         if (deps.policy.hosts.length > 1) fields.push({ var: "host", type: "list-single", label: "Server", value: "all", options: [{ value: "all", label: "any" }, ...deps.policy.hosts.map((h) => ({ value: h }))] });
-        fields.push({ var: "inviter", type: "jid-single", label: "Created by (optional)" });
-        return { status: "executing", form: { type: "form", title: "List all invites", fields }, state: { stage: "filter" }, actions: ["complete"] };
-      }
+      fields.push({ var: "inviter", type: "jid-single", label: "Created by (optional)" });
+      return { type: "form", title: "List all invites", fields };
+    },
+    handler(req) {
+      if (req.state !== undefined) return turnPage(deps, req, true);
       return listPage(deps, readFilter(deps, req), [null], true);
     },
   };
@@ -132,15 +128,14 @@ async function chosenInvite(deps: CommandDeps, req: AdhocRequest, verb: string):
 export function revokeCommand(deps: CommandDeps): AdhocCommand {
   return {
     node: NODES.revoke, name: "Revoke an invite", permission: "local_user",
-    async handler(req) {
-      if (req.action === "cancel") return canceled;
+    async form(req) {
       const refused = deps.policy.refuseForeign(req);
       if (refused) return refused;
-      if ((stageOf(req) !== "form" && req.submitted === undefined) || req.action === "prev") {
-        const field = await pickInvite(deps, req, (s) => s === "pending", "You have no pending invites to revoke.");
-        if (typeof field === "string") return { status: "completed", notes: [{ type: "info", text: field }] };
-        return { status: "executing", form: { type: "form", title: "Revoke an invite", fields: [field] }, state: { stage: "form" }, actions: ["complete"] };
-      }
+      const field = await pickInvite(deps, req, (s) => s === "pending", "You have no pending invites to revoke.");
+      if (typeof field === "string") return { status: "completed", notes: [{ type: "info", text: field }] };
+      return { type: "form", title: "Revoke an invite", fields: [field] };
+    },
+    async handler(req) {
       const invite = await chosenInvite(deps, req, "revoke");
       if (invite.revokedAt !== null) return { status: "completed", notes: [{ type: "info", text: `Invite ${invite.id} was already revoked.` }] };
       await deps.invites.revoke(invite.id, req.fromBare.toLowerCase());
@@ -152,20 +147,20 @@ export function revokeCommand(deps: CommandDeps): AdhocCommand {
 export function extendCommand(deps: CommandDeps): AdhocCommand {
   return {
     node: NODES.extend, name: "Extend an invite", permission: "local_user",
-    async handler(req) {
-      if (req.action === "cancel") return canceled;
+    async form(req) {
       const refused = deps.policy.refuseForeign(req);
       if (refused) return refused;
       const maxMs = req.isAdmin ? undefined : deps.maxUserExpiryMs;
-      if ((stageOf(req) !== "form" && req.submitted === undefined) || req.action === "prev") {
-        const field = await pickInvite(deps, req, (s) => s !== "used", "You have no invites that can be extended (used invites cannot).");
-        if (typeof field === "string") return { status: "completed", notes: [{ type: "info", text: field }] };
-        const fields: FormField[] = [field, {
-          var: "expires-after", type: "text-single", label: "Valid for", required: true, value: formatDuration(Math.min(WEEK_MS, maxMs ?? WEEK_MS)),
-          desc: `From now: a duration such as "1 week", "2d" or "12h", or a date such as 2026-12-01${maxMs === undefined ? "" : ` (at most ${formatDuration(maxMs)})`}. A revoked invite becomes valid again.`,
-        }];
-        return { status: "executing", form: { type: "form", title: "Extend an invite", fields }, state: { stage: "form" }, actions: ["complete"] };
-      }
+      const field = await pickInvite(deps, req, (s) => s !== "used", "You have no invites that can be extended (used invites cannot).");
+      if (typeof field === "string") return { status: "completed", notes: [{ type: "info", text: field }] };
+      const fields: FormField[] = [field, {
+        var: "expires-after", type: "text-single", label: "Valid for", required: true, value: formatDuration(Math.min(WEEK_MS, maxMs ?? WEEK_MS)),
+        desc: `From now: a duration such as "1 week", "2d" or "12h", or a date such as 2026-12-01${maxMs === undefined ? "" : ` (at most ${formatDuration(maxMs)})`}. A revoked invite becomes valid again.`,
+      }];
+      return { type: "form", title: "Extend an invite", fields };
+    },
+    async handler(req) {
+      const maxMs = req.isAdmin ? undefined : deps.maxUserExpiryMs;
       const invite = await chosenInvite(deps, req, "extend");
       const now = (deps.now ?? Date.now)();
       requiredText(req.values, "expires-after", 100);

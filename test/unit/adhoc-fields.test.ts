@@ -26,7 +26,10 @@ const invite: Invite = {
 describe("adhoc form values", () => {
   it("reads text trimmed, treats empty as absent, and names a missing required field", () => {
     expect(textValue({ a: "  x " }, "a")).to.equal("x");
-    expect(textValue({ a: [" y", "z"] }, "a")).to.equal("y");
+    expect(textValue({ a: [" y"] }, "a")).to.equal("y");
+    // Read the way it is used: a check reading the first value would miss the second.
+    expect(fieldError(() => textValue({ roles: ["", "prosody:admin"] }, "roles"))).to.include({ field: "roles", condition: "bad-request" });
+    expect(fieldError(() => boolValue({ b: ["0", "1"] }, "b")).message).to.contain("takes one value, got 2");
     expect(textValue({ a: "   " }, "a")).to.equal(undefined);
     const e = fieldError(() => requiredText({}, "accountjid"));
     expect(e).to.include({ field: "accountjid", condition: "bad-request" });

@@ -133,4 +133,68 @@ describe("XEP-0050 ad-hoc commands", () => {
     await rejection(s.execute(STRANGER, command("flaky", { sessionid, action: "complete" })));
     expect(s.sessionCount).to.equal(0);
   });
+
+  describe("commands with a declared form (core drives the stages)", () => {
+    const calls: AdhocRequest[] = [];
+    const formCalls: string[] = [];
+    const grant: AdhocCommand = {
+      node: "grant", name: "Grant", permission: "local_user",
+      form(req) {
+        formCalls.push(req.action);
+        const fields = [{ var: "name", type: "text-single" as const }, { var: "tags", type: "text-multi" as const }];
+        if (req.isAdmin) fields.push({ var: "role", type: "text-single" as const });
+        return { type: "form", title: "Grant", fields };
+      },
+      handler(req) { calls.push(req); return { status: "completed", notes: [{ type: "info", text: "granted" }] }; },
+    };
+    const s = () => new AdhocService({ commands: new Map([["grant", grant]]), hosts: ["example.org"], isAdmin: (j) => j === "root@example.org" });
+    const submit = (...fields: ReturnType<typeof xml>[]) => xml("x", { xmlns: NS_DATA, type: "submit" }, ...fields);
+    const field = (name: string, ...values: string[]) => xml("field", { var: name }, ...values.map((v) => xml("value", {}, v)));
+    beforeEach(() => { calls.length = 0; formCalls.length = 0; });
+
+    it("sends the form on execute and prev, and hands the checked values to the handler", async () => {
+      const svc = s();
+      const first = await svc.execute(USER, command("grant"));
+      expect(first.attrs.status).to.equal("executing");
+      expect(first.getChild("x", NS_DATA)?.getChildren("field").map((f) => f.attrs.var)).to.deep.equal(["name", "tags"]);
+      const sessionid = String(first.attrs.sessionid);
+      const again = await svc.execute(USER, command("grant", { sessionid, action: "prev" }));
+      expect(again.getChild("x", NS_DATA)).to.not.equal(undefined);
+      const done = await svc.execute(USER, command("grant", { sessionid, action: "complete" }, submit(field("name", "Bob"), field("tags", "a", "b"), field("FORM_TYPE", "urn:x"))));
+      expect(done.attrs.status).to.equal("completed");
+      expect(calls[0]!.values).to.deep.equal({ name: "Bob", tags: ["a", "b"] });
+      expect(formCalls).to.deep.equal(["execute", "prev"]);
+    });
+
+    it("refuses a single-valued field with several values, naming it, before the handler runs", async () => {
+      const svc = s();
+      const sessionid = String((await svc.execute(ADMIN, command("grant"))).attrs.sessionid);
+      // The shape of the attack on create-account: an empty first value, the real one second.
+      const err = await rejection(svc.execute(ADMIN, command("grant", { sessionid, action: "complete" }, submit(field("role", "", "prosody:admin")))));
+      expect(isModuleError(err) && err.condition).to.equal("bad-request");
+      expect((err as Error).message).to.equal('Field "role" takes one value, got 2');
+      expect(calls).to.have.length(0);
+    });
+
+    it("refuses a field that is not in the form sent to this requester, also without a session", async () => {
+      const sessionid = String((await s().execute(USER, command("grant"))).attrs.sessionid);
+      expect(sessionid).to.not.equal("");
+      // A user's form has no "role" field: a submission carrying one never reaches the handler.
+      const direct = await rejection(s().execute(USER, command("grant", { action: "complete" }, submit(field("role", "prosody:admin")))));
+      expect((direct as Error).message).to.equal('Field "role" is not part of this form');
+      expect(calls).to.have.length(0);
+      const ok = await s().execute(ADMIN, command("grant", { action: "complete" }, submit(field("role", "prosody:admin"))));
+      expect(ok.attrs.status).to.equal("completed");
+      expect(calls[0]!.values).to.deep.equal({ role: "prosody:admin" });
+    });
+  });
+
+  it("keeps at most 10 open sessions per requester, so one cannot push out everybody else's", async () => {
+    const svc = service();
+    const victim = String((await svc.execute(USER, command("wizard"))).attrs.sessionid);
+    for (let i = 0; i < 50; i++) await svc.execute("bob@example.org/x", command("wizard"));
+    expect(svc.sessionCount).to.equal(11);
+    const still = await svc.execute(USER, command("wizard", { sessionid: victim, action: "next" }, xml("x", { xmlns: NS_DATA, type: "submit" }, xml("field", { var: "name" }, xml("value", {}, "Al")))));
+    expect(still.attrs.status).to.equal("executing");
+  });
 });
