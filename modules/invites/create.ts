@@ -75,7 +75,9 @@ export function buildInvite(type: InviteType, opts: CreateOptions, s: CreateSett
 
   const usesAllowed = opts.usesAllowed === undefined ? 1 : checkUses(opts.usesAllowed);
   const notBefore = opts.notBefore === undefined || opts.notBefore === null ? null : time(opts.notBefore, "not_before");
-  const expiresAt = opts.expiresAt === undefined ? now + (type === "reset" ? s.resetExpiryMs : s.expiryMs) : time(opts.expiresAt, "expires");
+  const expiresAt = opts.expiresAt === undefined
+    ? Math.min(now + (type === "reset" ? s.resetExpiryMs : s.expiryMs), opts.expiryCap === undefined ? Infinity : time(opts.expiryCap, "expires"))
+    : time(opts.expiresAt, "expires");
   if (expiresAt <= now) throw errors.bad_duration("The expiry is in the past", { field: "expires" });
   if (notBefore !== null && notBefore >= expiresAt) throw errors.bad_duration("not_before must be earlier than the expiry", { field: "not_before" });
 

@@ -70,8 +70,10 @@ export interface CreateOptions {
   usesAllowed?: number | null;
   /** Epoch ms. */
   notBefore?: number | null;
-  /** Epoch ms; default now + invite_expiry (reset: 1 day). */
+  /** Epoch ms; default now + invite_expiry (reset: reset_invite_expiry). */
   expiresAt?: number;
+  /** Epoch ms: without expiresAt, the default expiry is brought back to this (an API key's max-expiry). */
+  expiryCap?: number;
   shortCode?: boolean;
   extra?: Record<string, unknown>;
 }

@@ -34,19 +34,14 @@ export async function createForKey(invites: InvitesApi, key: ApiKey, input: Crea
     host: key.host,
     source: `api/key/${key.id}`,
     ...(input.uses !== undefined ? { usesAllowed: input.uses } : {}),
-    ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
+    // Without an explicit expiry the invites module's default applies; a key's max-expiry caps it.
+    ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : s.maxExpiryMs !== null ? { expiryCap: now + s.maxExpiryMs } : {}),
     ...(input.username !== undefined ? { username: input.username } : {}),
     ...(input.roles ? { roles: input.roles } : {}),
     ...(input.groups ? { groups: input.groups } : {}),
     ...(input.note !== undefined ? { note: input.note } : {}),
   };
-  const created = await make(invites, input, base);
-  // Without an explicit expiry the invites module's default applies; a key's max-expiry caps it.
-  const cap = s.maxExpiryMs === null ? undefined : now + s.maxExpiryMs;
-  if (cap !== undefined && created.invite.expiresAt > cap) {
-    created.invite = await invites.update(created.invite.id, { expiresAt: cap }, base.source);
-  }
-  return created;
+  return make(invites, input, base);
 }
 
 type Base = Parameters<InvitesApi["createAccount"]>[0];

@@ -6,6 +6,17 @@ import { join } from "node:path";
 import { startTestHost, type TestHost } from "../helpers/host.js";
 import type { InvitesApi } from "../../modules/invites/types.js";
 import type { ApiKey } from "../../modules/invites_api/keys.js";
+import { defineModule } from "../../core/types.js";
+
+/** Records the invite events in the order they are fired. */
+const fired: string[] = [];
+const watcher = defineModule({
+  name: "watcher",
+  dependencies: ["invites"],
+  setup(mod) {
+    for (const e of ["invite-created", "invite-extended", "invite-revoked"] as const) mod.hook(e, () => { fired.push(e); });
+  },
+});
 
 const HIGH_LIMITS = { invites_api_rate_limit: "100000/minute", invites_api_rate_burst: 100000, invites_api_auth_failure_limit: "100000/minute", invites_api_auth_failure_burst: 100000 };
 
@@ -19,7 +30,7 @@ describe("invites_api: Prosody-compatible endpoint (module)", function () {
   let t: TestHost;
   let url: string;
   before(async () => {
-    t = await startTestHost({ enabled: ["invites", "invites_api"], store: "sqlite", http: true, options: HIGH_LIMITS });
+    t = await startTestHost({ modules: [watcher], enabled: ["invites", "invites_api", "watcher"], store: "sqlite", http: true, options: HIGH_LIMITS });
     url = `${t.baseUrl}invites_api`;
   });
   after(async () => { await t.stop(); });
@@ -98,11 +109,14 @@ describe("invites_api: Prosody-compatible endpoint (module)", function () {
     expect(invite!.expiresAt - invite!.createdAt).to.be.within(86_400_000 - 5_000, 86_400_000 + 5_000);
   });
 
-  it("a key's max-expiry caps the default invite lifetime", async () => {
+  it("a key's max-expiry caps the default invite lifetime, in the one write that creates it", async () => {
     const key = await makeKey(t, "--max-expiry", "1h");
+    fired.length = 0;
     const res = await fetch(`${url}?key=${key}`);
     const invite = await t.api<InvitesApi>("invites").get(res.headers.get("location")!.split("preauth=")[1]!);
     expect(invite!.expiresAt - invite!.createdAt).to.be.at.most(3_600_000 + 5_000);
+    // Created with its final expiry: no update (and no invite-extended) right after.
+    expect(fired).to.deep.equal(["invite-created"]);
   });
 
   it("repeated and unknown parameters: 400 naming them", async () => {
