@@ -1,40 +1,26 @@
 // The invite landing page (Prosody's mod_invites_page paths, so existing links work):
 // GET /invites_page?TOKEN for every invite type, /invites_page/setup/APP?TOKEN, short
-// links /i/CODE, an "I have a code" form, and GET /pairing/CODE (JSON) for apps.
+// links /i/CODE, an "I have a code" form, and GET /pairing/CODE (JSON) for apps. Setup only
+// wires: the routes are in landing-routes.ts and code-routes.ts, the shared pages in render.ts.
 import { readFileSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { defineModule, type HttpRequest, type HttpResponse } from "../../core/types.js";
-import { opt } from "../../core/types.js";
-import type { InvalidReason, Invite, InvitesApi, InviteCreatedEvent, Validation } from "../invites/types.js";
-import { normalizeCode } from "../invites/index.js";
-import { buildApps, checkSiteApps, detectPlatform, renderLinkTemplate, sortApps, type SiteApp } from "../../web/apps.js";
-import { layout, pageCtx, sendPage, type PageCtx, type Site } from "../../web/layout.js";
+import { defineModule, opt } from "../../core/types.js";
+import type { InvitesApi, InviteCreatedEvent } from "../invites/types.js";
+import { buildApps, checkSiteApps, renderLinkTemplate, type SiteApp } from "../../web/apps.js";
+import { pageCtx, type Site } from "../../web/layout.js";
 import { originOf, RateLimiter } from "../../web/security.js";
-import { qrSvg } from "../../web/qr.js";
-import { avatar, codeForm, failurePage, invalidPage, inviterOf, notFound, tooManyPage } from "./render.js";
-import type { InvitesPageApi } from "./types.js";
-import { landingPage, setupPage, type LandingData } from "./landing.js";
+import { codeRoutes } from "./code-routes.js";
+import { makeKit } from "./kit.js";
+import { landingRoutes, notFoundRoute } from "./landing-routes.js";
+import { avatar, failurePage, invalidPage, inviterOf, tooManyPage } from "./render.js";
 import { ShortCodes } from "./shortcodes.js";
-
-const CSS = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../web/style.css"), "utf8");
-const CSS_ETAG = `"${createHash("sha256").update(CSS).digest("base64url").slice(0, 16)}"`;
-const TOKEN_SHAPE = /^[A-Za-z0-9_-]{8,200}$/;
-
-/** Prosody's landing URL is /invites_page?TOKEN; ?t=TOKEN is accepted too. */
-export function tokenFromQuery(originalUrl: string): string | undefined {
-  const q = originalUrl.indexOf("?");
-  if (q === -1) return undefined;
-  for (const part of originalUrl.slice(q + 1).split("&")) {
-    if (part === "") continue;
-    if (!part.includes("=")) return part;
-    if (part.startsWith("t=")) return part.slice(2);
-  }
-  return undefined;
-}
+import type { InvitesPageApi } from "./types.js";
 
 export type * from "./types.js";
+export { tokenFromQuery } from "./landing-routes.js";
+
+const CSS = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../web/style.css"), "utf8");
 
 export default defineModule({
   name: "invites_page",
@@ -73,12 +59,12 @@ export default defineModule({
     const landingUrl = (token: string) => o.invites_page
       ? renderLinkTemplate(o.invites_page, { invite: { token }, token, host: mod.config.hosts[0] })
       : `${mod.url()}?${token}`;
-    const registerUrl = (token: string, app?: SiteApp) => {
-      const rel = renderLinkTemplate(o.invites_registration_page, { invite: { token }, app: app ?? {} }).replace(/&c=$/, "");
-      return new URL(rel, mod.url()).href;
-    };
     const api: InvitesPageApi = {
-      site, apps, landingUrl, registerUrl,
+      site, apps, landingUrl,
+      registerUrl(token, app) {
+        const rel = renderLinkTemplate(o.invites_registration_page, { invite: { token }, app: app ?? {} }).replace(/&c=$/, "");
+        return new URL(rel, mod.url()).href;
+      },
       app: (id) => (typeof id === "string" ? byId.get(id) : undefined),
       get codeAction() { return `${pagePath()}/code`; },
       ctx: (req, res) => pageCtx(req, res, site),
@@ -100,156 +86,11 @@ export default defineModule({
       }
     });
 
-    /** Runs a page handler; any failure becomes a friendly page, never JSON or a trace. */
-    const page = (fn: (req: HttpRequest, res: HttpResponse, ctx: PageCtx) => Promise<void>) =>
-      async (req: HttpRequest, res: HttpResponse) => {
-        const ctx = api.ctx(req, res);
-        try {
-          await fn(req, res, ctx);
-        } catch (err) {
-          const { status, body } = failurePage(ctx, err);
-          mod.log[status >= 500 && status !== 503 ? "error" : "warn"]({ err, path: req.path }, "landing page failed");
-          sendPage(res, status, body, site.policy);
-        }
-      };
-    const limited = (req: HttpRequest, res: HttpResponse, ctx: PageCtx): boolean => {
-      const ip = mod.clientIp(req);
-      if (limiter.hit(ip)) return false;
-      res.setHeader("Retry-After", String(limiter.retryAfter(ip)));
-      const { status, body } = tooManyPage(ctx);
-      sendPage(res, status, body, site.policy);
-      return true;
-    };
-    const sendInvalid = (res: HttpResponse, ctx: PageCtx, reason: InvalidReason, invite?: Invite) => {
-      const { status, body } = invalidPage(ctx, reason, invite, api.codeAction);
-      sendPage(res, status, body, site.policy);
-    };
-    const validate = async (token: string | undefined): Promise<Validation> =>
-      token && TOKEN_SHAPE.test(token) ? invites.validate(token) : { ok: false, reason: "invalid" };
-
-    const landingData = async (req: HttpRequest, ctx: PageCtx, invite: Invite, token: string): Promise<LandingData> => {
-      const uri = invites.uriFor(invite, token);
-      const canRegister = invite.type === "account" || invite.type === "account_and_contact";
-      const setupUrl = (app: SiteApp) => `${mod.url(`/setup/${encodeURIComponent(app.id)}`)}?${token}`;
-      return {
-        invite, uri, inviter: api.inviter(invite),
-        apps: sortApps(apps, detectPlatform(req.get("user-agent"))),
-        registerUrl: (app) => registerUrl(token, app),
-        proceedUrl(app) {
-          if (!canRegister) return setupUrl(app);
-          if (app.magic_link_format) return renderLinkTemplate(app.magic_link_format, { app, invite: { token, uri }, base_url: baseUrl() });
-          return app.supports_preauth_uri ? setupUrl(app) : registerUrl(token, app);
-        },
-        qr: await qrSvg(landingUrl(token), ctx.t("qr_title")),
-      };
-    };
-
+    const kit = makeKit({ invites, api, limiter, log: mod.log, clientIp: (req) => mod.clientIp(req) });
     const router = mod.router();
-    router.get("/static/style.css", (req, res) => {
-      res.setHeader("Cache-Control", "public, max-age=86400");
-      res.setHeader("ETag", CSS_ETAG);
-      if (req.get("if-none-match") === CSS_ETAG) { res.status(304).end(); return; }
-      res.type("text/css; charset=utf-8").send(CSS);
-    });
-
-    router.get("/", page(async (req, res, ctx) => {
-      const token = tokenFromQuery(req.originalUrl);
-      if (token === undefined) {
-        sendPage(res, 200, layout(ctx, { title: ctx.t("code_title"), body: codeForm(ctx, api.codeAction) }), site.policy);
-        return;
-      }
-      if (limited(req, res, ctx)) return;
-      const v = await validate(token);
-      if (!v.ok) return sendInvalid(res, ctx, v.reason, v.invite);
-      const data = await landingData(req, ctx, v.invite, token);
-      res.setHeader("Link", `<${data.uri}>; rel="alternate"`);
-      sendPage(res, 200, landingPage(ctx, data), site.policy);
-    }));
-
-    router.get("/setup/:app", page(async (req, res, ctx) => {
-      if (limited(req, res, ctx)) return;
-      const token = tokenFromQuery(req.originalUrl);
-      const v = await validate(token);
-      if (!v.ok) return sendInvalid(res, ctx, v.reason, v.invite);
-      const app = api.app(req.params["app"]);
-      const back = `${mod.url()}?${token}`;
-      if (!app) return sendPage(res, 404, layout(ctx, { title: ctx.t("not_found_title"), body: notFound(ctx, api.codeAction) }), site.policy);
-      const data = await landingData(req, ctx, v.invite, token!);
-      res.setHeader("Link", `<${data.uri}>; rel="alternate"`);
-      sendPage(res, 200, setupPage(ctx, data, app, back), site.policy);
-    }));
-
-    /** Code -> landing page: a 303 to it, or the page saying why the code does not work. */
-    const openCode = async (req: HttpRequest, res: HttpResponse, ctx: PageCtx, input: string) => {
-      const code = normalizeCode(input);
-      if (!code) {
-        const body = layout(ctx, { title: ctx.t("code_title"), body: codeForm(ctx, api.codeAction, ctx.t("code_bad"), input.slice(0, 20)) });
-        return sendPage(res, 400, body, site.policy);
-      }
-      const v = await invites.resolveShortCode(code);
-      if (!v.ok) return sendInvalid(res, ctx, v.reason, v.invite);
-      const token = await codes.token(code);
-      if (!token) {
-        const body = layout(ctx, { title: ctx.t("code_title"), body: codeForm(ctx, api.codeAction, ctx.t("code_no_link"), input.slice(0, 20)) });
-        return sendPage(res, 404, body, site.policy);
-      }
-      res.setHeader("Cache-Control", "no-store");
-      res.redirect(303, `${mod.url()}?${token}`);
-    };
-
-    router.post("/code", page(async (req, res, ctx) => {
-      if (limited(req, res, ctx)) return;
-      const input = (req.body as Record<string, unknown> | undefined)?.["code"];
-      await openCode(req, res, ctx, typeof input === "string" ? input : "");
-    }));
-
-    const shortRouter = mod.mount("/i");
-    shortRouter.get("/:code", page(async (req, res, ctx) => {
-      if (limited(req, res, ctx)) return;
-      await openCode(req, res, ctx, String(req.params["code"]));
-    }));
-
-    const pairing = mod.mount("/pairing");
-    pairing.get("/:code", async (req, res) => {
-      const ip = mod.clientIp(req);
-      res.setHeader("Cache-Control", "no-store");
-      if (!limiter.hit(ip)) {
-        res.setHeader("Retry-After", String(limiter.retryAfter(ip)));
-        res.status(429).json({ error: "invites_page.rate_limited", message: "Too many lookups; try again in a minute" });
-        return;
-      }
-      try {
-        const code = normalizeCode(String(req.params["code"]));
-        const v = code ? await invites.resolveShortCode(code) : undefined;
-        const token = code && v?.ok ? await codes.token(code) : undefined;
-        if (!v?.ok || !token) {
-          res.status(404).json({ error: "invites_page.unknown_code", message: "No usable invite has this code (unknown, expired, revoked or used up)" });
-          return;
-        }
-        res.json(pairingJson(v.invite, token, invites.uriFor(v.invite, token)));
-      } catch (err) {
-        mod.log.warn({ err }, "pairing lookup failed");
-        res.status(503).json({ error: "invites_page.unavailable", message: "The invite store is not reachable; try again shortly" });
-      }
-    });
-
-    function pairingJson(invite: Invite, token: string, uri: string) {
-      const inviter = api.inviter(invite);
-      const abs = (u: string | undefined) => (u && u.startsWith("/") ? `${baseUrl()}${u}` : u);
-      return {
-        type: invite.type,
-        landing_url: landingUrl(token),
-        uri,
-        expires: new Date(invite.expiresAt).toISOString(),
-        site: { name: site.name, logo: abs(site.logo) ?? null },
-        inviter: inviter ? { jid: inviter.jid, name: inviter.name, avatar: abs(inviter.avatar) ?? null } : null,
-      };
-    }
-
-    router.use(page(async (_req, res, ctx) => {
-      sendPage(res, 404, layout(ctx, { title: ctx.t("not_found_title"), body: notFound(ctx, api.codeAction) }), site.policy);
-    }));
-
+    landingRoutes(router, kit, { mod, css: CSS, baseUrl });
+    codeRoutes(router, kit, { mod, codes, limiter, log: mod.log, baseUrl });
+    notFoundRoute(router, kit);
     return api;
   },
 });

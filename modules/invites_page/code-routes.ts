@@ -1,0 +1,84 @@
+// Short codes: the "I have a code" form (POST /invites_page/code), short links /i/CODE, and
+// GET /pairing/CODE (JSON for apps, as Plexus pairing codes). A code resolves to the invite
+// through the invites module and to its token through the sealed record in shortcodes.ts.
+import type { HttpRequest, HttpResponse, Logger, ModuleContext, Router } from "../../core/types.js";
+import { normalizeCode } from "../invites/index.js";
+import type { Invite } from "../invites/types.js";
+import { layout, type PageCtx } from "../../web/layout.js";
+import type { RateLimiter } from "../../web/security.js";
+import type { Kit } from "./kit.js";
+import { codeForm } from "./render.js";
+import type { ShortCodes } from "./shortcodes.js";
+
+export interface CodeDeps {
+  mod: Pick<ModuleContext, "url" | "mount" | "clientIp">;
+  codes: ShortCodes;
+  limiter: RateLimiter;
+  log: Logger;
+  baseUrl: () => string;
+}
+
+export function codeRoutes(router: Router, kit: Kit, d: CodeDeps): void {
+  const { invites, api } = kit;
+  const again = (res: HttpResponse, ctx: PageCtx, status: number, error: string, input: string) =>
+    kit.send(res, status, layout(ctx, { title: ctx.t("code_title"), body: codeForm(ctx, api.codeAction, error, input.slice(0, 20)) }));
+
+  /** Code -> landing page: a 303 to it, or the page saying why the code does not work. */
+  const openCode = async (res: HttpResponse, ctx: PageCtx, input: string) => {
+    const code = normalizeCode(input);
+    if (!code) return again(res, ctx, 400, ctx.t("code_bad"), input);
+    const v = await invites.resolveShortCode(code);
+    if (!v.ok) return kit.sendInvalid(res, ctx, v.reason, v.invite);
+    const token = await d.codes.token(code);
+    if (!token) return again(res, ctx, 404, ctx.t("code_no_link"), input);
+    res.setHeader("Cache-Control", "no-store");
+    res.redirect(303, `${d.mod.url()}?${token}`);
+  };
+
+  router.post("/code", kit.page(async (req, res, ctx) => {
+    if (kit.limited(req, res, ctx)) return;
+    const input = (req.body as Record<string, unknown> | undefined)?.["code"];
+    await openCode(res, ctx, typeof input === "string" ? input : "");
+  }));
+
+  d.mod.mount("/i").get("/:code", kit.page(async (req, res, ctx) => {
+    if (kit.limited(req, res, ctx)) return;
+    await openCode(res, ctx, String(req.params["code"]));
+  }));
+
+  const pairingJson = (invite: Invite, token: string) => {
+    const inviter = api.inviter(invite);
+    const abs = (u: string | undefined) => (u && u.startsWith("/") ? `${d.baseUrl()}${u}` : u);
+    return {
+      type: invite.type,
+      landing_url: api.landingUrl(token),
+      uri: invites.uriFor(invite, token),
+      expires: new Date(invite.expiresAt).toISOString(),
+      site: { name: api.site.name, logo: abs(api.site.logo) ?? null },
+      inviter: inviter ? { jid: inviter.jid, name: inviter.name, avatar: abs(inviter.avatar) ?? null } : null,
+    };
+  };
+
+  d.mod.mount("/pairing").get("/:code", async (req: HttpRequest, res: HttpResponse) => {
+    const ip = d.mod.clientIp(req);
+    res.setHeader("Cache-Control", "no-store");
+    if (!d.limiter.hit(ip)) {
+      res.setHeader("Retry-After", String(d.limiter.retryAfter(ip)));
+      res.status(429).json({ error: "invites_page.rate_limited", message: "Too many lookups; try again in a minute" });
+      return;
+    }
+    try {
+      const code = normalizeCode(String(req.params["code"]));
+      const v = code ? await invites.resolveShortCode(code) : undefined;
+      const token = code && v?.ok ? await d.codes.token(code) : undefined;
+      if (!v?.ok || !token) {
+        res.status(404).json({ error: "invites_page.unknown_code", message: "No usable invite has this code (unknown, expired, revoked or used up)" });
+        return;
+      }
+      res.json(pairingJson(v.invite, token));
+    } catch (err) {
+      d.log.warn({ err }, "pairing lookup failed");
+      res.status(503).json({ error: "invites_page.unavailable", message: "The invite store is not reachable; try again shortly" });
+    }
+  });
+}

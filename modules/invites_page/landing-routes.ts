@@ -1,0 +1,82 @@
+// GET /invites_page?TOKEN (Prosody's landing URL; ?t=TOKEN too) for every invite type, the
+// per-app setup page /invites_page/setup/APP?TOKEN, the stylesheet and the 404 page.
+import { createHash } from "node:crypto";
+import type { HttpRequest, ModuleContext, Router } from "../../core/types.js";
+import type { Invite } from "../invites/types.js";
+import { detectPlatform, renderLinkTemplate, sortApps, type SiteApp } from "../../web/apps.js";
+import { layout, type PageCtx } from "../../web/layout.js";
+import { qrSvg } from "../../web/qr.js";
+import type { Kit } from "./kit.js";
+import { landingPage, setupPage, type LandingData } from "./landing.js";
+import { codeForm, notFound } from "./render.js";
+
+/** Prosody's landing URL is /invites_page?TOKEN; ?t=TOKEN is accepted too. */
+export function tokenFromQuery(originalUrl: string): string | undefined {
+  const q = originalUrl.indexOf("?");
+  if (q === -1) return undefined;
+  for (const part of originalUrl.slice(q + 1).split("&")) {
+    if (part === "") continue;
+    if (!part.includes("=")) return part;
+    if (part.startsWith("t=")) return part.slice(2);
+  }
+  return undefined;
+}
+
+export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleContext, "url">; css: string; baseUrl: () => string }): void {
+  const { invites, api } = kit;
+  const cssEtag = `"${createHash("sha256").update(d.css).digest("base64url").slice(0, 16)}"`;
+
+  const landingData = async (req: HttpRequest, ctx: PageCtx, invite: Invite, token: string): Promise<LandingData> => {
+    const uri = invites.uriFor(invite, token);
+    const canRegister = invite.type === "account" || invite.type === "account_and_contact";
+    const setupUrl = (app: SiteApp) => `${d.mod.url(`/setup/${encodeURIComponent(app.id)}`)}?${token}`;
+    return {
+      invite, uri, inviter: api.inviter(invite),
+      apps: sortApps(api.apps, detectPlatform(req.get("user-agent"))),
+      registerUrl: (app) => api.registerUrl(token, app),
+      proceedUrl(app) {
+        if (!canRegister) return setupUrl(app);
+        if (app.magic_link_format) return renderLinkTemplate(app.magic_link_format, { app, invite: { token, uri }, base_url: d.baseUrl() });
+        return app.supports_preauth_uri ? setupUrl(app) : api.registerUrl(token, app);
+      },
+      qr: await qrSvg(api.landingUrl(token), ctx.t("qr_title")),
+    };
+  };
+
+  router.get("/static/style.css", (req, res) => {
+    res.setHeader("Cache-Control", "public, max-age=86400");
+    res.setHeader("ETag", cssEtag);
+    if (req.get("if-none-match") === cssEtag) { res.status(304).end(); return; }
+    res.type("text/css; charset=utf-8").send(d.css);
+  });
+
+  router.get("/", kit.page(async (req, res, ctx) => {
+    const token = tokenFromQuery(req.originalUrl);
+    if (token === undefined) return kit.send(res, 200, layout(ctx, { title: ctx.t("code_title"), body: codeForm(ctx, api.codeAction) }));
+    if (kit.limited(req, res, ctx)) return;
+    const v = await kit.validate(token);
+    if (!v.ok) return kit.sendInvalid(res, ctx, v.reason, v.invite);
+    const data = await landingData(req, ctx, v.invite, token);
+    res.setHeader("Link", `<${data.uri}>; rel="alternate"`);
+    kit.send(res, 200, landingPage(ctx, data));
+  }));
+
+  router.get("/setup/:app", kit.page(async (req, res, ctx) => {
+    if (kit.limited(req, res, ctx)) return;
+    const token = tokenFromQuery(req.originalUrl);
+    const v = await kit.validate(token);
+    if (!v.ok) return kit.sendInvalid(res, ctx, v.reason, v.invite);
+    const app = api.app(req.params["app"]);
+    if (!app) return kit.send(res, 404, layout(ctx, { title: ctx.t("not_found_title"), body: notFound(ctx, api.codeAction) }));
+    const data = await landingData(req, ctx, v.invite, token!);
+    res.setHeader("Link", `<${data.uri}>; rel="alternate"`);
+    kit.send(res, 200, setupPage(ctx, data, app, `${d.mod.url()}?${token}`));
+  }));
+}
+
+/** The last route of the module's router: an unknown page says so and offers the code form. */
+export function notFoundRoute(router: Router, kit: Kit): void {
+  router.use(kit.page(async (_req, res, ctx) => {
+    kit.send(res, 404, layout(ctx, { title: ctx.t("not_found_title"), body: notFound(ctx, kit.api.codeAction) }));
+  }));
+}
