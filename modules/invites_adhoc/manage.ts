@@ -1,7 +1,7 @@
 // The commands that look at and change existing invites: list mine, list all (admins),
 // revoke, and extend (Galène's /reinvite: a new expiry, and un-revoked).
 import { formatDuration } from "../../core/types.js";
-import type { AdhocCommand, AdhocRequest, AdhocResponse, FormField } from "../../core/types.js";
+import type { AdhocCommand, AdhocRequest, AdhocResponse, DataForm, FormField } from "../../core/types.js";
 import type { Invite, InviteStatus, InviteType, ListFilter } from "../invites/types.js";
 import { errors } from "./errors.js";
 import { describeInvite, expiresValue, requiredText, textValue, xmppTime } from "./fields.js";
@@ -116,6 +116,15 @@ async function pickInvite(deps: CommandDeps, req: AdhocRequest, applies: (s: Inv
   };
 }
 
+/** The form of revoke and extend: the invite to act on, then `more`; a note when there is nothing to pick. */
+async function pickForm(deps: CommandDeps, req: AdhocRequest, title: string, applies: (s: InviteStatus) => boolean, none: string, ...more: FormField[]): Promise<DataForm | AdhocResponse> {
+  const refused = deps.policy.refuseForeign(req);
+  if (refused) return refused;
+  const field = await pickInvite(deps, req, applies, none);
+  if (typeof field === "string") return { status: "completed", notes: [{ type: "info", text: field }] };
+  return { type: "form", title, fields: [field, ...more] };
+}
+
 /** The invite named in the submitted form, if the requester may change it. */
 async function chosenInvite(deps: CommandDeps, req: AdhocRequest, verb: string): Promise<Invite> {
   const key = requiredText(req.values, "invite", 200);
@@ -128,13 +137,7 @@ async function chosenInvite(deps: CommandDeps, req: AdhocRequest, verb: string):
 export function revokeCommand(deps: CommandDeps): AdhocCommand {
   return {
     node: NODES.revoke, name: "Revoke an invite", permission: "local_user",
-    async form(req) {
-      const refused = deps.policy.refuseForeign(req);
-      if (refused) return refused;
-      const field = await pickInvite(deps, req, (s) => s === "pending", "You have no pending invites to revoke.");
-      if (typeof field === "string") return { status: "completed", notes: [{ type: "info", text: field }] };
-      return { type: "form", title: "Revoke an invite", fields: [field] };
-    },
+    form: (req) => pickForm(deps, req, "Revoke an invite", (s) => s === "pending", "You have no pending invites to revoke."),
     async handler(req) {
       const invite = await chosenInvite(deps, req, "revoke");
       if (invite.revokedAt !== null) return { status: "completed", notes: [{ type: "info", text: `Invite ${invite.id} was already revoked.` }] };
@@ -147,17 +150,12 @@ export function revokeCommand(deps: CommandDeps): AdhocCommand {
 export function extendCommand(deps: CommandDeps): AdhocCommand {
   return {
     node: NODES.extend, name: "Extend an invite", permission: "local_user",
-    async form(req) {
-      const refused = deps.policy.refuseForeign(req);
-      if (refused) return refused;
+    form(req) {
       const maxMs = req.isAdmin ? undefined : deps.maxUserExpiryMs;
-      const field = await pickInvite(deps, req, (s) => s !== "used", "You have no invites that can be extended (used invites cannot).");
-      if (typeof field === "string") return { status: "completed", notes: [{ type: "info", text: field }] };
-      const fields: FormField[] = [field, {
+      return pickForm(deps, req, "Extend an invite", (s) => s !== "used", "You have no invites that can be extended (used invites cannot).", {
         var: "expires-after", type: "text-single", label: "Valid for", required: true, value: formatDuration(Math.min(WEEK_MS, maxMs ?? WEEK_MS)),
         desc: `From now: a duration such as "1 week", "2d" or "12h", or a date such as 2026-12-01${maxMs === undefined ? "" : ` (at most ${formatDuration(maxMs)})`}. A revoked invite becomes valid again.`,
-      }];
-      return { type: "form", title: "Extend an invite", fields };
+      });
     },
     async handler(req) {
       const maxMs = req.isAdmin ? undefined : deps.maxUserExpiryMs;
