@@ -34,6 +34,8 @@ export interface HostInit {
   logger?: Logger;
   /** Connect to the XMPP server (default: in server mode only). */
   connect?: boolean;
+  /** The clock modules read (default Date.now); tests pass one they can move. */
+  now?: () => number;
 }
 
 export interface LoadedModule { def: ModuleDefinition; api: unknown; stops: (() => Promise<void> | void)[] }
@@ -49,7 +51,7 @@ export class Host {
   app!: Express;
   link: Link | undefined;
   private server: Server | undefined;
-  private constructor(readonly config: CoreConfig, readonly mode: HostMode, readonly log: Logger, readonly storage: Storage) {}
+  private constructor(readonly config: CoreConfig, readonly mode: HostMode, readonly log: Logger, readonly storage: Storage, readonly now: () => number) {}
 
   static async create(init: HostInit): Promise<Host> {
     const { config } = init;
@@ -72,7 +74,7 @@ export class Host {
     if (problems.length) throw new ConfigError(problems);
 
     const storage = await openStorage(config.store, config.dataDir);
-    const host = new Host(config, init.mode, log, storage);
+    const host = new Host(config, init.mode, log, storage, init.now ?? Date.now);
     const connect = init.connect ?? init.mode === "server";
     if (connect) {
       const { ComponentLink } = await import("./xmpp/link.js");
@@ -164,6 +166,7 @@ export class Host {
       openStore: <T>(store: string) => host.storage.open<T>(`${name}.${store}`),
       isAdmin: (jid: string) => host.isAdmin(jid),
       clientIp,
+      now: () => host.now(),
       onStop(fn) { loaded.stops.push(fn); },
     };
   }

@@ -202,6 +202,8 @@ export interface ModuleContext<O = Record<string, unknown>> {
   isAdmin(jid: string): boolean;
   /** The client's address for per-address limits (behind a proxy only when http.trust_proxy says so). */
   clientIp(req: import("express").Request): string;
+  /** The host's clock in epoch milliseconds: every rule that depends on time reads it (tests move it). */
+  now(): number;
   /** Called on host shutdown, in reverse load order. */
   onStop(fn: () => Promise<void> | void): void;
 }

@@ -26,11 +26,6 @@ const list = (args: Args, name: string) => {
   return v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String);
 };
 
-/** An optional flag's moment in the future (duration from now or ISO 8601 date). */
-function when(args: Args, name: string): number | undefined {
-  const v = str(args, name);
-  return v === undefined ? undefined : parseWhen(v, `--${name}`, Date.now());
-}
 
 const s = (describe: string, extra: Partial<CtlOption> = {}): CtlOption => ({ type: "string", describe, ...extra });
 const b = (describe: string): CtlOption => ({ type: "boolean", describe, default: false });
@@ -49,8 +44,13 @@ const ROLES: Record<string, CtlOption> = {
 };
 const HOST_AND_TOKEN: Record<string, CtlOption> = { host: s("The XMPP host"), token: s("The invite's token, id or short code") };
 
-export function ctlCommands(mod: Pick<ModuleContext, "config">, api: InvitesApi): CtlCommand[] {
+export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: InvitesApi): CtlCommand[] {
   const hosts = () => mod.config.hosts;
+  /** An optional flag's moment in the future (duration from now or ISO 8601 date). */
+  const when = (args: Args, name: string): number | undefined => {
+    const v = str(args, name);
+    return v === undefined ? undefined : parseWhen(v, `--${name}`, mod.now());
+  };
 
   function common(args: Args): Omit<CreateOptions, "host"> {
     const uses = str(args, "uses");
@@ -202,7 +202,7 @@ export function ctlCommands(mod: Pick<ModuleContext, "config">, api: InvitesApi)
       describe: "Give an invite a new expiry, counted from now (also un-revokes it)",
       positionals: { ...HOST_AND_TOKEN, duration: s("New lifetime (15d, 2h, 1w) or ISO 8601 date") },
       async run(args, out) {
-        const at = parseWhen(String(args.duration), "duration", Date.now());
+        const at = parseWhen(String(args.duration), "duration", mod.now());
         const found = await findOn(String(args.host), String(args.token));
         const done = await api.extend(found.id, at, "ctl");
         out.print(`Invite ${done.id} now expires at ${iso(done.expiresAt)}`);

@@ -18,8 +18,6 @@ export type { UsernameCheck, UsernameRules } from "./username.js";
 export { errors as invitesErrors } from "./errors.js";
 export type * from "./types.js";
 
-const SWEEP_EVERY_MS = 60 * 60_000;
-
 export default defineModule({
   name: "invites",
   description: "Invite store: tokens, short codes, uses, expiry, listing and invitectl commands",
@@ -30,12 +28,14 @@ export default defineModule({
     short_code_ttl: opt.period({ default: "10 minutes", min: "1 minute", max: "1 week", describe: "How long a short code resolves (never past the invite's expiry)" }),
     short_code_length: opt.integer({ default: 8, min: 6, max: 8, describe: "Characters in a short code" }),
     max_username_length: opt.integer({ default: 64, min: 1, max: 1023, describe: "Longest username (in characters) a bound invite or web registration accepts" }),
+    invite_sweep_interval: opt.period({ default: "1 hour", min: "1 second", max: "1 day", describe: "How often the server deletes old invites and settles abandoned reservations" }),
   },
   setup(mod) {
     const o = mod.options;
     const repo = new InviteRepo(openStores(mod));
-    const open = new OpenReservations(mod.openStore<string[]>("invite_open"), repo, mod.log);
+    const open = new OpenReservations(mod.openStore<string[]>("invite_open"), repo, mod.log, () => mod.now());
     const api = createApi({
+      now: () => mod.now(),
       open,
       // Only a running server has a link whose loss makes a failed account creation ambiguous.
       releaseUncertain: (invite) => mod.mode === "server" && !mod.admin.connected && (invite.type === "account" || invite.type === "account_and_contact"),
@@ -68,7 +68,7 @@ export default defineModule({
         );
         // Also settles reservations abandoned in this process (past their time to live).
         if (mod.admin.connected) void recover();
-      }, SWEEP_EVERY_MS);
+      }, o.invite_sweep_interval);
       timer.unref();
       mod.onStop(() => clearInterval(timer));
     }

@@ -16,6 +16,8 @@ export interface AuthDeps {
   realm: string;
   /** The client's address (mod.clientIp). */
   clientIp(req: HttpRequest): string;
+  /** The host's clock (mod.now). */
+  now(): number;
   log: { warn(obj: object, msg: string): void };
 }
 
@@ -64,7 +66,7 @@ export function createAuthenticator(d: AuthDeps) {
       d.log.warn({ keyId: parsed.id, ip }, "API request with an unknown or wrong key");
       return fail(errors.bad_key());
     }
-    const now = Date.now();
+    const now = d.now();
     if (key.expiresAt !== null && now >= key.expiresAt) return fail(errors.key_expired());
     const taken = d.requests.take(key.id, now);
     if (!taken.ok) {

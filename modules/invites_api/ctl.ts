@@ -10,7 +10,7 @@ import { OPERATIONS, INVITE_TYPES, formatScope, parseScope, splitList } from "./
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function ctlCommands(keys: KeyStore, hosts: readonly string[]): CtlCommand[] {
+export function ctlCommands(keys: KeyStore, hosts: readonly string[], now: () => number): CtlCommand[] {
   const hostArg = (v: unknown): string => {
     const host = String(v ?? "").trim().toLowerCase();
     if (!hosts.includes(host)) throw errors.unknown_host(`Error: please supply a valid host (served here: ${hosts.join(", ")})`);
@@ -43,10 +43,10 @@ export function ctlCommands(keys: KeyStore, hosts: readonly string[]): CtlComman
         if (args["expires-after"] !== undefined) {
           const ms = parseDuration(String(args["expires-after"]));
           if (ms === undefined || ms <= 0) throw errors.bad_scope(`--expires-after: expected a duration such as "90d", got ${JSON.stringify(args["expires-after"])}`, { flag: "expires-after" });
-          expiresAt = Date.now() + ms;
+          expiresAt = now() + ms;
         }
         const name = args["name"] === undefined ? null : String(args["name"]);
-        const { key, presented } = newKey({ host, name, expiresAt, methods, scope });
+        const { key, presented } = newKey({ host, name, expiresAt, methods, scope }, now());
         await keys.add(key);
         if (out.wantsJson) out.json({ key: presented, id: key.id, host, name, expires_at: iso(expiresAt), scope: formatScope(scope), methods });
         else out.print(presented);

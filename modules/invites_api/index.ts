@@ -45,7 +45,7 @@ export default defineModule({
     const o = mod.options;
     const invites = mod.depends<InvitesApi>("invites");
     const keys = new KeyStore(mod.openStore<ApiKey>("key"), mod.openStore<string[]>("key_index"), mod.openStore<number>("key_used"));
-    for (const cmd of ctlCommands(keys, mod.config.hosts)) mod.provideCtl(cmd);
+    for (const cmd of ctlCommands(keys, mod.config.hosts, () => mod.now())) mod.provideCtl(cmd);
 
     const authenticate = createAuthenticator({
       keys,
@@ -53,6 +53,7 @@ export default defineModule({
       failures: new Buckets(parseRate(o.invites_api_auth_failure_limit) as Rate, o.invites_api_auth_failure_burst),
       realm: "invites_api",
       clientIp: (req) => mod.clientIp(req),
+      now: () => mod.now(),
       log: mod.log,
     });
     const cors = { enabled: o.invites_api_cors, origins: o.invites_api_cors_origins, maxAgeS: Math.round(o.invites_api_cors_max_age / 1000) };
@@ -66,11 +67,11 @@ export default defineModule({
       next();
     });
 
-    const legacy = legacyHandler(invites, authenticate);
+    const legacy = legacyHandler(invites, authenticate, () => mod.now());
     router.get("/", legacy);
     router.post("/", legacy);
 
-    const v1 = v1Handlers(invites, authenticate);
+    const v1 = v1Handlers(invites, authenticate, () => mod.now());
     router.post("/v1/invites", v1.create);
     router.get("/v1/invites", v1.list);
     router.get("/v1/invites/:id", v1.read);

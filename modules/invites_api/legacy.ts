@@ -20,7 +20,7 @@ function hasFields(body: unknown): body is Record<string, unknown> {
   return typeof body === "object" && body !== null && Object.keys(body).length > 0;
 }
 
-export function legacyHandler(invites: InvitesApi, authenticate: Authenticate) {
+export function legacyHandler(invites: InvitesApi, authenticate: Authenticate, now: () => number) {
   return async (req: HttpRequest, res: HttpResponse): Promise<void> => {
     if (req.method === "HEAD") {
       // Express would run the GET route for HEAD; creating an invite on HEAD would surprise.
@@ -39,16 +39,17 @@ export function legacyHandler(invites: InvitesApi, authenticate: Authenticate) {
     const redirect = parseFlag(q["redirect"], "redirect");
     const note = q["note"];
     if (note !== undefined && note.length > MAX_NOTE) throw errors.bad_parameter(`note: at most ${MAX_NOTE} characters`, { field: "note" });
+    const at = now();
     const created = await createForKey(invites, key, {
       type: parseType(q["type"], "type"),
       ...(q["uses"] !== undefined ? { uses: parseUses(q["uses"], "uses") } : {}),
-      ...(q["expires-after"] !== undefined ? { expiresAt: parseExpiry(q["expires-after"], undefined, ["expires-after", "expires-at"]) } : {}),
+      ...(q["expires-after"] !== undefined ? { expiresAt: parseExpiry(q["expires-after"], undefined, ["expires-after", "expires-at"], at) } : {}),
       ...(q["username"] !== undefined ? { username: q["username"] } : {}),
       ...(q["inviter"] !== undefined ? { inviter: q["inviter"] } : {}),
       ...(q["roles"] !== undefined ? { roles: splitList(q["roles"]) } : {}),
       ...(q["groups"] !== undefined ? { groups: splitList(q["groups"]) } : {}),
       ...(note !== undefined ? { note } : {}),
-    });
+    }, at);
     res.setHeader("Location", created.link);
     res.setHeader("Cache-Control", "no-store");
     res.status(redirect ? 303 : 201).type("text/plain").send(`${created.link}\n`);

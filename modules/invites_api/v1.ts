@@ -46,7 +46,7 @@ function jsonBody(req: HttpRequest): unknown {
   return req.body;
 }
 
-export function v1Handlers(invites: InvitesApi, authenticate: Authenticate) {
+export function v1Handlers(invites: InvitesApi, authenticate: Authenticate, now: () => number) {
   /** Authenticates with the header only and refuses query parameters outside `allowed`. */
   async function start(req: HttpRequest, res: HttpResponse, allowed: readonly string[]): Promise<{ key: ApiKey; query: Record<string, string> }> {
     const query = rawQuery(req.originalUrl);
@@ -69,7 +69,8 @@ export function v1Handlers(invites: InvitesApi, authenticate: Authenticate) {
     async create(req: HttpRequest, res: HttpResponse) {
       const { key } = await start(req, res, []);
       const body = checkCreate(jsonBody(req));
-      const expiresAt = parseExpiry(body.expires_after, body.expires_at, ["expires_after", "expires_at"]);
+      const at = now();
+      const expiresAt = parseExpiry(body.expires_after, body.expires_at, ["expires_after", "expires_at"], at);
       const created = await createForKey(invites, key, {
         type: body.type ?? "account",
         ...(body.uses !== undefined ? { uses: parseUses(body.uses, "uses") } : {}),
@@ -79,7 +80,7 @@ export function v1Handlers(invites: InvitesApi, authenticate: Authenticate) {
         ...(body.roles !== undefined ? { roles: body.roles } : {}),
         ...(body.groups !== undefined ? { groups: body.groups } : {}),
         ...(body.note !== undefined ? { note: body.note } : {}),
-      });
+      }, at);
       res.setHeader("Location", `${req.baseUrl}/v1/invites/${created.invite.id}`);
       res.setHeader("Cache-Control", "no-store");
       res.status(201).json(createdJson(invites, created));
@@ -111,8 +112,9 @@ export function v1Handlers(invites: InvitesApi, authenticate: Authenticate) {
       const invite = await ownInvite(key, String(req.params["id"]));
       const changes: UpdateOptions = {};
       if (body.uses !== undefined) { changes.usesAllowed = parseUses(body.uses, "uses"); requireUses(key.scope, changes.usesAllowed); }
-      const expiresAt = parseExpiry(body.expires_after, body.expires_at, ["expires_after", "expires_at"]);
-      if (expiresAt !== undefined) { requireExpiry(key.scope, expiresAt, Date.now()); changes.expiresAt = expiresAt; }
+      const at = now();
+      const expiresAt = parseExpiry(body.expires_after, body.expires_at, ["expires_after", "expires_at"], at);
+      if (expiresAt !== undefined) { requireExpiry(key.scope, expiresAt, at); changes.expiresAt = expiresAt; }
       if (body.note !== undefined) changes.note = body.note;
       if (revoked === false) changes.unrevoke = true;
       let updated = Object.keys(changes).length ? await invites.update(invite.id, changes, by(key)) : invite;

@@ -29,7 +29,15 @@ export interface TestHostOptions {
   /** Extra core config (merged at the top level). */
   config?: Record<string, unknown>;
   dataDir?: string;
+  /**
+   * "server" wires what only a running server has (crash recovery on each connection, the
+   * hourly sweep, releases left to recovery while the link is down); default "test".
+   */
+  mode?: "server" | "test";
 }
+
+/** The host's clock: real time plus whatever the test moved it by. */
+export interface TestClock { now(): number; advance(ms: number): void }
 
 export interface TestHost {
   host: Host;
@@ -38,6 +46,7 @@ export interface TestHost {
   /** Every log line written so far (JSON). */
   logs: string[];
   api<A>(name: string): A;
+  clock: TestClock;
   runCtl(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   stop(): Promise<void>;
 }
@@ -62,10 +71,12 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(String(chunk)); cb(); } });
   const logger = pino({ level: "debug", redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, sink);
-  const host = await Host.create({ config, mode: "test", definitions: opts.modules ?? [], logger, connect: opts.xmpp !== undefined });
+  let offset = 0;
+  const clock: TestClock = { now: () => Date.now() + offset, advance: (ms) => { offset += ms; } };
+  const host = await Host.create({ config, mode: opts.mode ?? "test", definitions: opts.modules ?? [], logger, connect: opts.xmpp !== undefined, now: clock.now });
   if (opts.http || opts.xmpp) await host.start({ port: 0 });
   return {
-    host, dataDir, logs,
+    host, dataDir, logs, clock,
     get baseUrl() { return host.config.http.baseUrl; },
     api: <A>(name: string) => host.api<A>(name),
     async runCtl(argv: string[]) {

@@ -1,7 +1,6 @@
 // The ad-hoc commands end to end: a real Prosody, the component connected to it, and real
 // XMPP clients (@xmpp/client) logged in as an admin and as ordinary users. Each command is
 // discovered on the component JID and run; the store and the landing page are checked.
-import { existsSync } from "node:fs";
 import { expect } from "chai";
 import type { InvitesApi } from "../../modules/invites/types.js";
 import { NODES } from "../../modules/invites_adhoc/index.js";
@@ -12,8 +11,6 @@ import { startTestHost, type TestHost } from "../helpers/host.js";
 const NS_COMMANDS = "http://jabber.org/protocol/commands";
 const NS_DATA = "jabber:x:data";
 const PASSWORD = "correct-horse-battery";
-// The landing page module is optional for this module; with it the landing-url must open.
-const WITH_PAGE = existsSync(new URL("../../modules/invites_page/index.ts", import.meta.url));
 
 /** The values of a result form by var (multi-values joined by newlines). */
 function formOf(cmd: Element): Record<string, string> {
@@ -53,7 +50,7 @@ describe("invites_adhoc with a real Prosody and XMPP clients", function () {
     component = prosody.componentJid;
     for (const u of ["admin", "romeo", "juliet", "nurse"]) await prosody.registerUser(u, PASSWORD);
     t = await startTestHost({
-      enabled: ["invites", "invites_adhoc", ...(WITH_PAGE ? ["invites_page"] : [])],
+      enabled: ["invites", "invites_adhoc", "invites_page"],
       store: "sqlite",
       http: true,
       xmpp: { server: prosody.componentServer, jid: component, secret: prosody.componentSecret },
@@ -100,7 +97,7 @@ describe("invites_adhoc with a real Prosody and XMPP clients", function () {
     expect(inv.groups).to.deep.equal(["Verona"]);
     expect((await invites.resolveShortCode(form["short-code"]!)).ok).to.equal(true);
     expect(new Date(form["expire"]!).getTime()).to.equal(Math.floor(inv.expiresAt / 1000) * 1000);
-    if (WITH_PAGE) expect(await landingStatus(form["landing-url"]!)).to.equal(200);
+    expect(await landingStatus(form["landing-url"]!)).to.equal(200);
   });
 
   it("answers a bad value with bad-request naming the field, and honours cancel", async () => {
@@ -123,8 +120,7 @@ describe("invites_adhoc with a real Prosody and XMPP clients", function () {
     const form = formOf(cmd);
     expect(form["uri"]).to.match(/^xmpp:romeo@localhost\?roster;preauth=[\w-]+$/);
     expect(await invites.getById(form["id"]!)).to.include({ type: "contact", inviter: "romeo@localhost", source: "adhoc/romeo@localhost" });
-    if (WITH_PAGE) expect(await landingStatus(form["landing-url"]!)).to.equal(200);
-    else expect(form).to.not.have.property("landing-url");
+    expect(await landingStatus(form["landing-url"]!)).to.equal(200);
   });
 
   it("creates a password reset invite for an existing account only", async () => {
@@ -158,13 +154,13 @@ describe("invites_adhoc with a real Prosody and XMPP clients", function () {
     const revoked = await romeo.adhoc(component, NODES.revoke, { invite: id });
     expect(notes(revoked)[0]?.text).to.contain("revoked");
     expect(invites.status((await invites.getById(id))!)).to.equal("revoked");
-    if (WITH_PAGE) expect(await landingStatus(form["landing-url"]!)).to.equal(410);
+    expect(await landingStatus(form["landing-url"]!)).to.equal(410);
 
     // Revoked invites are offered for extending (Galène's /reinvite).
     const extended = await romeo.adhoc(component, NODES.extend, { invite: id, "expires-after": "2d" });
     expect(notes(extended)[0]?.text).to.contain("valid until");
     expect(invites.status((await invites.getById(id))!)).to.equal("pending");
-    if (WITH_PAGE) expect(await landingStatus(form["landing-url"]!)).to.equal(200);
+    expect(await landingStatus(form["landing-url"]!)).to.equal(200);
   });
 
   it("lets users change only their own invites", async () => {

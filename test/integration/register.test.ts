@@ -5,25 +5,9 @@ import type { InvitesApi } from "../../modules/invites/types.js";
 import { startProsody, type TestProsody } from "../harness/prosody.js";
 import { loginClient } from "../harness/xmpp-client.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
+import { openForm } from "../helpers/forms.js";
 
 const PASSWORD = "correct-horse-battery";
-
-/** Loads the registration form like a browser and returns a submit function bound to its cookie and CSRF token. */
-export async function openForm(baseUrl: string, path: string) {
-  const res = await fetch(new URL(path, baseUrl));
-  const html = await res.text();
-  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status}`);
-  const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0]!;
-  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
-  return async (fields: Record<string, string>) => {
-    const r = await fetch(new URL(path, baseUrl), {
-      method: "POST", redirect: "manual",
-      headers: { "content-type": "application/x-www-form-urlencoded", cookie },
-      body: new URLSearchParams({ csrf, ...fields }),
-    });
-    return { status: r.status, body: await r.text() };
-  };
-}
 
 async function canLogIn(prosody: TestProsody, jid: string, password: string): Promise<boolean> {
   try {

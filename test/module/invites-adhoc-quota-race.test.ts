@@ -5,7 +5,7 @@ import { expect } from "chai";
 import type { InvitesApi } from "../../modules/invites/types.js";
 import { NODES } from "../../modules/invites_adhoc/index.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
-import { refusal, runner } from "./invites-adhoc.test.js";
+import { refusal, runner } from "../helpers/adhoc.js";
 
 describe("invites_adhoc: quotas under concurrent requests", () => {
   let t: TestHost;

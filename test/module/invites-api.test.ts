@@ -201,7 +201,7 @@ describe("invites_api: key ctl and storage (module)", function () {
 
   it("an expired key: 401", async () => {
     const key = await makeKey(t, "--expires-after", "1s");
-    await new Promise((r) => setTimeout(r, 1100));
+    t.clock.advance(1100);
     const res = await fetch(`${t.baseUrl}invites_api?key=${key}`);
     expect(res.status).to.equal(401);
     expect(((await res.json()) as { error: string }).error).to.equal("invites_api.key_expired");

@@ -4,7 +4,6 @@ import type { InvitesApi } from "../../modules/invites/types.js";
 
 const ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126 Mobile Safari/537.36";
 const IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("invites_page module", () => {
   let h: TestHost;
@@ -101,8 +100,8 @@ describe("invites_page module", () => {
     expect(used.status).to.equal(410);
     expect(await used.text()).to.include("already been used");
 
-    const short = await invites.createAccount({ host: "localhost", source: "test", expiresAt: Date.now() + 300 });
-    await sleep(400);
+    const short = await invites.createAccount({ host: "localhost", source: "test", expiresAt: h.clock.now() + 300 });
+    h.clock.advance(400);
     const exp = await get(short.landingUrl!);
     expect(exp.status).to.equal(410);
     expect(await exp.text()).to.include("has expired");

@@ -38,7 +38,6 @@ async function rejects(p: Promise<unknown>, code: string): Promise<Error> {
   throw new Error(`expected ${code}`);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const store of ["memory://", "sqlite"]) {
   describe(`invites module (${store === "sqlite" ? "SQLite" : "memory"} store)`, () => {
@@ -133,8 +132,8 @@ for (const store of ["memory://", "sqlite"]) {
       expect(await api.validate(later.token)).to.deep.include({ ok: false, reason: "not_yet_valid" });
       await rejects(api.reserve(later.token, "x"), "invites.not_yet_valid");
 
-      const short = await api.createAccount({ host: "example.org", source: "ctl", expiresAt: Date.now() + 40 });
-      await sleep(60);
+      const short = await api.createAccount({ host: "example.org", source: "ctl", expiresAt: t.clock.now() + 40 });
+      t.clock.advance(60);
       expect(await api.validate(short.token)).to.deep.include({ ok: false, reason: "expired" });
       await rejects(api.reserve(short.token, "x"), "invites.expired");
       expect(api.status(short.invite)).to.equal("expired");
