@@ -49,7 +49,8 @@ export type ErrorFactory = (message?: string, detail?: Record<string, unknown>, 
 
 /**
  * Declares a module's error registry: `const errors = defineErrors("invites", { expired: {...} })`
- * then `throw errors.expired()`. Codes are documented in docs/errors.md.
+ * then `throw errors.expired()`. Each module documents its codes (modules/invites/README.md,
+ * docs/invites-api.md, docs/adhoc.md); docs/modules.md says how errors reach each surface.
  */
 export function defineErrors<K extends string>(prefix: string, specs: Record<K, ErrorSpec>): Record<K, ErrorFactory> & { codes: Record<K, string> } {
   const out = {} as Record<K, ErrorFactory>;

@@ -1,5 +1,5 @@
 // Where invites live: the records (id -> invite), the token index (sha256 -> id), short
-// codes (code -> id) and the index pages. Every read goes to the store (no cache), so a
+// codes (SHA-256 of the code -> id) and the index pages. Every read goes to the store (no cache), so a
 // ctl change is seen by the running server on its next request.
 import type { ModuleContext, Store } from "../../core/types.js";
 import { errors } from "./errors.js";

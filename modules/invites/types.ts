@@ -33,8 +33,7 @@ export interface Invite {
   revokedAt: number | null;
   /** When the last use completed (for sweep). */
   usedAt: number | null;
-  /** Short code (upper case, no look-alikes) and when it stops resolving. */
-  /** The short code itself: only in the creation result; stored invites keep its hash. */
+  /** The short code (upper case, no look-alikes): only in the creation result; stored invites keep its hash. */
   shortCode: string | null;
   /** SHA-256 of the short code, so the store never holds a usable code. */
   shortCodeHash: string | null;

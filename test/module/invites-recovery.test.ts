@@ -1,7 +1,7 @@
 // Crash recovery of reservations (modules/invites/recovery.ts): a "process" reserves and
 // dies; a second one over the same SQLite file asks the server whether each account exists
 // and completes or releases the use. The server is a fake AdminPort here; the real-process
-// version is test/reliability/crash.test.ts.
+// version is test/reliability/2-crash.test.ts.
 import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
