@@ -15,10 +15,13 @@ const PART = /(\d+(?:\.\d+)?)\s*([a-z]+)/gy;
 
 /** Parses a relative duration to milliseconds; returns undefined when it is not one. */
 export function parseDuration(input: string | number): number | undefined {
-  if (typeof input === "number") return Number.isFinite(input) && input >= 0 ? input * 1000 : undefined;
+  if (typeof input === "number") return Number.isFinite(input) && input >= 0 && input * 1000 <= 100 * UNITS.y! ? input * 1000 : undefined;
   const text = input.trim().toLowerCase();
   if (text === "") return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    const ms = Number(text) * 1000;
+    return ms <= 100 * UNITS.y! ? Math.round(ms) : undefined;
+  }
   let total = 0;
   let pos = 0;
   const compact = text.replace(/\s*,\s*|\s+and\s+/g, " ");

@@ -8,6 +8,7 @@ import { coreErrors } from "../errors.js";
 import { NS_COMMANDS } from "./adhoc.js";
 import { NS_DATA } from "./forms.js";
 import { domainOf, localOf } from "./jid.js";
+import { illegalXmlChar } from "./xml-chars.js";
 
 const NS_ADMIN = "http://jabber.org/protocol/admin";
 const NS_ROSTER = "jabber:iq:roster";
@@ -191,6 +192,8 @@ export function createAdminPort(t: AdminTransport): AdminPort {
 function checkPassword(password: string): void {
   if (!password) throw coreErrors.bad_request("The password is empty");
   if (/\p{Cc}/u.test(password)) throw coreErrors.bad_request("The password contains a control character (such as a line break or tab), which XMPP passwords cannot contain");
+  const bad = illegalXmlChar(password);
+  if (bad) throw coreErrors.bad_request(`The password contains ${bad}, a character XML cannot carry`);
 }
 
 function field(name: string, value: string | string[]): Element {

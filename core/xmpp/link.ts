@@ -12,6 +12,11 @@ import { createAdminPort, RemoteStanzaError } from "./admin-ops.js";
 import { discoInfo, discoItems, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING } from "./disco.js";
 import { errorElement, errorFor, readError } from "./stanza-errors.js";
 import { readPrivileges } from "./privileges.js";
+import { illegalInElement, sanitizeElement } from "./xml-chars.js";
+import { PendingRequests } from "./pending.js";
+import { coreErrors } from "../errors.js";
+import xml from "@xmpp/xml";
+import { randomBytes } from "node:crypto";
 
 export interface LinkOptions {
   jid: string;
@@ -46,6 +51,8 @@ export class ComponentLink extends EventEmitter {
   private readonly adhoc: AdhocService;
   private readonly log: Logger;
   private readonly timeoutMs: number;
+  /** Requests sent and not yet answered. */
+  private readonly pending = new PendingRequests();
 
   constructor(private readonly opts: LinkOptions) {
     super();
@@ -108,6 +115,7 @@ export class ComponentLink extends EventEmitter {
       this.log.debug({ err: this.error }, "component link error");
     });
     entity.on("disconnect", () => this.lost(entity));
+    guardSend(entity, this.log);
     entity.middleware.use((ctx, next) => this.incoming(ctx, next));
     this.log.debug({ server: this.opts.server, jid: this.opts.jid }, "connecting to the XMPP server");
     entity.start().then(
@@ -154,29 +162,37 @@ export class ComponentLink extends EventEmitter {
     this.emit("offline");
   }
 
-  /** One request to the server, bounded by timeoutMs and by the connection's life. */
+  /** One request to the server, bounded by timeoutMs and by the connection's life; answered only from where it went (pending.ts). */
   private async request(iq: Element): Promise<Element> {
     const entity = this.entity;
     if (!entity || !this.online) throw adminErrors.not_connected();
+    const bad = illegalInElement(iq);
+    if (bad) throw coreErrors.bad_request(`This cannot be sent to the XMPP server: it contains ${bad.char}, a character XML cannot carry`, { where: bad.where });
+    const id = randomBytes(9).toString("base64url");
+    iq.attrs.id = id;
     let onLost: (() => void) | undefined;
-    const lost = new Promise<never>((_, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const failed = new Promise<never>((_, reject) => {
       onLost = () => reject(adminErrors.not_connected("The XMPP server went away during the request; try again shortly"));
       this.once("offline", onLost);
+      timer = setTimeout(() => reject(adminErrors.timeout()), this.timeoutMs);
     });
+    const answered = this.pending.add(id, String(iq.attrs.to ?? ""));
     try {
-      return await Promise.race([entity.iqCaller.request(iq, this.timeoutMs), lost]);
-    } catch (e) {
-      const err = e as Error & { condition?: string; type?: string; text?: string; element?: Element };
-      if (err.name === "TimeoutError") throw adminErrors.timeout();
-      if (err.name === "StanzaError") {
-        const r = err.element ? readError(err.element) : { condition: err.condition ?? "undefined-condition", type: err.type ?? "cancel", text: err.text ?? "" };
+      await entity.send(iq);
+      const reply = await Promise.race([answered, failed]);
+      if (reply.attrs.type === "error") {
+        const r = readError(reply);
         throw new RemoteStanzaError(r.condition, r.type, r.text);
       }
-      throw e;
+      return reply;
     } finally {
+      this.pending.forget(id);
+      clearTimeout(timer);
       if (onLost) this.off("offline", onLost);
     }
   }
+
 
   private async incoming(ctx: IncomingContext, next: () => Promise<unknown>): Promise<unknown> {
     const { stanza } = ctx;
@@ -186,6 +202,10 @@ export class ComponentLink extends EventEmitter {
         this.privilegesByHost.set(perms.host, perms.perms);
         this.log.info({ host: perms.host, namespace: perms.namespace, privileges: perms.perms }, "XEP-0356 privileges granted");
       }
+      return undefined;
+    }
+    if (stanza.is("iq") && (stanza.attrs.type === "result" || stanza.attrs.type === "error")) {
+      if (this.pending.answer(stanza) === "ignored") this.log.warn({ from: stanza.attrs.from, id: stanza.attrs.id }, "ignored an answer to one of our requests from another JID");
       return undefined;
     }
     // The library's iq callee has already checked the shape and set ctx.element for get/set.
@@ -213,6 +233,27 @@ export class ComponentLink extends EventEmitter {
     const reply = await handler({ from, to: String(stanza.attrs.to ?? ""), id: String(stanza.attrs.id ?? ""), type, element: el });
     return reply ?? undefined;
   }
+}
+
+/**
+ * Every stanza the component writes passes here (@xmpp/connection's send serialises it).
+ * One holding a character XML cannot carry would make the server close the stream: an
+ * answer becomes an error answer for that request, any other stanza has the characters
+ * replaced, and the link stays up.
+ */
+function guardSend(entity: Component, log: Logger): void {
+  const send = entity.send.bind(entity);
+  entity.send = (el: Element) => {
+    const bad = illegalInElement(el);
+    if (!bad) return send(el);
+    log.warn({ where: bad.where, char: bad.char }, "a stanza held a character XML cannot carry; not sent as it was");
+    if (el.is("iq") && el.attrs.type === "result") {
+      return send(xml("iq", { type: "error", to: el.attrs.to, from: el.attrs.from, id: el.attrs.id },
+        errorElement("modify", "bad-request", `The answer would contain ${bad.char}, a character XML cannot carry`)));
+    }
+    sanitizeElement(el);
+    return send(el);
+  };
 }
 
 function describe(err: Error & { condition?: string; code?: string }): string {

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { Logger, ModuleContext } from "../../core/types.js";
 import { errors, reasonError } from "./errors.js";
 import { normalizeCode } from "./codes.js";
-import { buildInvite, checkUses, type CreateSettings } from "./create.js";
+import { buildInvite, checkText, checkUses, type CreateSettings } from "./create.js";
 import { listInvites, sweepInvites } from "./list.js";
 import type { InviteRepo } from "./repo.js";
 import { hashToken, looksLikeId, looksLikeToken } from "./tokens.js";
@@ -179,6 +179,7 @@ export function createApi({ repo, settings, fire, log, now = Date.now, open, rel
       if (changes.note !== undefined && changes.note !== null && (typeof changes.note !== "string" || changes.note.length > 1000)) {
         throw errors.bad_request("note must be text of at most 1000 characters", { field: "note" });
       }
+      if (typeof changes.note === "string") checkText(changes.note, "note");
       const invite = await repo.change(id, (cur) => ({
         ...cur,
         ...(usesAllowed === undefined ? {} : { usesAllowed }),

@@ -2,7 +2,8 @@
 // at fault. Storing it and firing invite-created is api.ts's job.
 import { errors } from "./errors.js";
 import { newId, newToken, hashToken } from "./tokens.js";
-import { checkUsername, prepareUsername } from "./username.js";
+import { illegalXmlChar } from "../../core/types.js";
+import { checkUsername } from "./username.js";
 import { parseBareJid } from "./uri.js";
 import type { CreateOptions, Invite, InviteType } from "./types.js";
 
@@ -22,11 +23,24 @@ export function checkHost(host: unknown, hosts: readonly string[]): string {
   return h;
 }
 
-/** A bare JID, normalized (domain lower case, localpart case-mapped). */
+/** A bare JID, normalized (domain lower case, localpart case-mapped and a valid username). */
 export function normalizeJid(text: unknown, field: string): string {
   const jid = typeof text === "string" ? parseBareJid(text.trim()) : undefined;
   if (!jid) throw errors.bad_jid(`${field}: ${JSON.stringify(text)} is not a bare JID (user@host)`, { field });
-  return jid.local === undefined ? jid.domain : `${prepareUsername(jid.local)}@${jid.domain}`;
+  if (jid.local === undefined) return jid.domain;
+  const local = checkUsername(jid.local);
+  if (!local.ok) throw errors.bad_jid(`${field}: ${JSON.stringify(text)} is not a user's JID: ${local.reason}`, { field });
+  return `${local.username}@${jid.domain}`;
+}
+
+/**
+ * Text that ends up in stanzas (notes and labels in ad-hoc answers): what XML 1.0 cannot carry
+ * is refused here, naming the field, rather than breaking the component link later.
+ */
+export function checkText(value: string, field: string): string {
+  const bad = illegalXmlChar(value);
+  if (bad) throw errors.bad_request(`${field} contains ${bad}, a character XML cannot carry`, { field, char: bad });
+  return value;
 }
 
 export function checkUses(uses: unknown): number | null {
@@ -42,7 +56,7 @@ function labels(list: unknown, field: string): string[] {
   if (!Array.isArray(list) || list.some((x) => typeof x !== "string" || x.trim() === "" || x.length > MAX_LABEL)) {
     throw errors.bad_request(`${field} must be a list of non-empty names`, { field });
   }
-  return [...new Set((list as string[]).map((x) => x.trim()))];
+  return [...new Set((list as string[]).map((x) => checkText(x.trim(), field)))];
 }
 
 function time(value: unknown, field: string): number {
@@ -60,7 +74,7 @@ export function buildInvite(type: InviteType, opts: CreateOptions, s: CreateSett
   }
   if (type === "reset" && username === null) throw errors.bad_username("A reset invite needs the account's username", { field: "username" });
   const email = opts.email ?? null;
-  if (email !== null && (typeof email !== "string" || !/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 254)) {
+  if (email !== null && (typeof email !== "string" || !/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u.test(email) || email.length > 254 || illegalXmlChar(email))) {
     throw errors.bad_request(`email ${JSON.stringify(email)} is not an email address`, { field: "email" });
   }
   const inviter = opts.inviter === undefined || opts.inviter === null ? null : normalizeJid(opts.inviter, "inviter");
@@ -71,6 +85,7 @@ export function buildInvite(type: InviteType, opts: CreateOptions, s: CreateSett
   }
   const note = opts.note ?? null;
   if (note !== null && (typeof note !== "string" || note.length > MAX_NOTE)) throw errors.bad_request(`note must be text of at most ${MAX_NOTE} characters`, { field: "note" });
+  if (note !== null) checkText(note, "note");
   if (typeof opts.source !== "string" || opts.source === "") throw errors.bad_request("source is required (e.g. \"ctl\", \"api/key/<id>\")", { field: "source" });
 
   const usesAllowed = opts.usesAllowed === undefined ? 1 : checkUses(opts.usesAllowed);

@@ -1,5 +1,6 @@
 // Password policy for web registration and resets (Prosody's password_policy option:
 // { length = 8 }; exclude_username as in mod_password_policy).
+import { illegalXmlChar } from "../../core/types.js";
 import type { Key } from "../../web/i18n.js";
 
 export interface PasswordPolicy {
@@ -29,7 +30,11 @@ export function checkPolicyOption(raw: unknown): string | undefined {
 }
 
 /** Why a password is refused (an i18n key and its values), or undefined when it is fine. */
-export function checkPassword(password: string, username: string, policy: PasswordPolicy): { key: Key; vars?: Record<string, number> } | undefined {
+export function checkPassword(password: string, username: string, policy: PasswordPolicy): { key: Key; vars?: Record<string, number | string> } | undefined {
+  // Sent to the server inside a stanza, and through SASLprep / OpaqueString at login: control
+  // characters and what XML cannot carry (U+FFFF, lone surrogates) could never work.
+  const bad = illegalXmlChar(password) ?? /\p{Cc}/u.exec(password)?.[0];
+  if (bad !== undefined) return { key: "err_pw_char", vars: { char: bad.startsWith("U+") ? bad : `U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}` } };
   const length = [...password].length;
   if (length < policy.length) return { key: "err_pw_short", vars: { n: policy.length } };
   if (length > policy.max_length) return { key: "err_pw_long", vars: { n: policy.max_length } };
