@@ -6,6 +6,8 @@
 // No npm package implements PRECIS, so the rules are written out below; the Bidi rule
 // (RFC 5893) is applied with right-to-left detected by script, not by the full Bidi_Class.
 
+import { mixedScripts } from "./scripts.js";
+
 export type UsernameCheck = { ok: true; username: string } | { ok: false; reason: string };
 
 export interface UsernameRules {
@@ -98,6 +100,8 @@ export function checkUsername(input: string, rules: UsernameRules = {}): Usernam
   if (rules.maxLength !== undefined && chars.length > rules.maxLength) return { ok: false, reason: `username is longer than ${rules.maxLength} characters` };
   const bidi = bidiProblem(chars);
   if (bidi !== undefined) return { ok: false, reason: bidi };
+  const mixed = mixedScripts(username);
+  if (mixed) return { ok: false, reason: `it mixes ${mixed.join(" and ")} letters, which lets a name pass for another one (write it in one script)` };
   // PRECIS requires the result to be stable under a second application (RFC 8264 §7).
   if (prepareUsername(username) !== username) return { ok: false, reason: "username does not have a stable canonical form" };
   return { ok: true, username };

@@ -1,9 +1,10 @@
 // Creating an invite on behalf of an API key: the request is checked against the key's
 // scope (403 naming the bound), then handed to the invites module for the key's host.
+// The same checks decide whether the key may bring back (un-revoke) an invite.
 import type { CreatedInvite, InviteType, InvitesApi } from "../invites/types.js";
 import { errors } from "./errors.js";
 import type { ApiKey } from "./keys.js";
-import { requireExpiry, requireGroups, requireOperation, requireRoles, requireType, requireUses } from "./scope.js";
+import { requireExpiry, requireGroups, requireInviter, requireOperation, requireResetTarget, requireRoles, requireType, requireUses } from "./scope.js";
 
 export interface CreateInput {
   type: InviteType;
@@ -18,7 +19,13 @@ export interface CreateInput {
   note?: string | null;
 }
 
-export async function createForKey(invites: InvitesApi, key: ApiKey, input: CreateInput, now = Date.now()): Promise<CreatedInvite> {
+export interface KeyDeps {
+  invites: InvitesApi;
+  /** Whether a JID is an admin of this service (reset keys leave admins alone). */
+  isAdmin(jid: string): boolean;
+}
+
+export async function createForKey(d: KeyDeps, key: ApiKey, input: CreateInput, now: number): Promise<CreatedInvite> {
   const s = key.scope;
   requireOperation(s, "create");
   requireType(s, input.type);
@@ -29,6 +36,12 @@ export async function createForKey(invites: InvitesApi, key: ApiKey, input: Crea
   if (input.inviter !== undefined) {
     const domain = input.inviter.slice(input.inviter.lastIndexOf("@") + 1).toLowerCase();
     if (domain !== key.host) throw errors.out_of_scope(`inviter must be an account on ${key.host}, the host of this API key`, { field: "inviter" });
+  }
+  const contact = input.type === "contact" || input.type === "account_and_contact";
+  const inviter = contact ? requireInviter(s, input.inviter) : undefined;
+  if (input.type === "reset" && input.username !== undefined) {
+    const check = d.invites.checkUsername(input.username);
+    if (check.ok) requireResetTarget(s, check.username, d.isAdmin(`${check.username}@${key.host}`));
   }
   const base = {
     host: key.host,
@@ -41,7 +54,7 @@ export async function createForKey(invites: InvitesApi, key: ApiKey, input: Crea
     ...(input.groups ? { groups: input.groups } : {}),
     ...(input.note !== undefined ? { note: input.note } : {}),
   };
-  return make(invites, input, base);
+  return make(d.invites, { ...input, ...(inviter === undefined ? {} : { inviter }) }, base);
 }
 
 type Base = Parameters<InvitesApi["createAccount"]>[0];

@@ -10,7 +10,7 @@ import { OPERATIONS, INVITE_TYPES, formatScope, parseScope, splitList } from "./
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function ctlCommands(keys: KeyStore, hosts: readonly string[], now: () => number): CtlCommand[] {
+export function ctlCommands(keys: KeyStore, hosts: readonly string[], now: () => number, checkUsername: (name: string) => { ok: true; username: string } | { ok: false; reason: string }): CtlCommand[] {
   const hostArg = (v: unknown): string => {
     const host = String(v ?? "").trim().toLowerCase();
     if (!hosts.includes(host)) throw errors.unknown_host(`Error: please supply a valid host (served here: ${hosts.join(", ")})`);
@@ -31,11 +31,25 @@ export function ctlCommands(keys: KeyStore, hosts: readonly string[], now: () =>
         roles: { ...str, describe: "Roles the key may assign, comma-separated, or * (default: none)" },
         groups: { ...str, describe: "Groups the key may assign, comma-separated, or * (default: none)" },
         methods: { ...str, describe: "HTTP methods allowed on /invites_api (default: GET,POST)" },
+        inviter: { ...str, describe: "The user the key acts for: its contact invites name this JID as the inviter" },
+        "any-inviter": { type: "boolean", describe: "Let the key name any local user as the inviter (an admin's key)", default: false },
+        "reset-users": { ...str, describe: "Usernames a reset key may reset, comma-separated, or * (default: any user but admins)" },
+        "reset-admins": { type: "boolean", describe: "Let a reset key reset admins' accounts too", default: false },
         "expires-after": { ...str, describe: "The key stops working after this long, e.g. 90d (default: never)" },
       },
       async run(args, out) {
         const host = hostArg(args["host"]);
-        const scope = parseScope({ scope: args["scope"], types: args["types"], maxUses: args["max-uses"], maxExpiry: args["max-expiry"], roles: args["roles"], groups: args["groups"] });
+        let inviter: string | null = null;
+        if (args["inviter"] !== undefined) {
+          const m = /^([^@/\s]+)@([^@/\s]+)$/.exec(String(args["inviter"]));
+          const local = m ? checkUsername(m[1]!) : undefined;
+          if (!m || m[2]!.toLowerCase() !== host || !local?.ok) throw errors.bad_scope(`--inviter: ${JSON.stringify(args["inviter"])} is not a user of ${host}`, { flag: "inviter" });
+          inviter = `${local.username}@${host}`;
+        }
+        const scope = parseScope({
+          scope: args["scope"], types: args["types"], maxUses: args["max-uses"], maxExpiry: args["max-expiry"], roles: args["roles"], groups: args["groups"],
+          inviter, anyInviter: args["any-inviter"], resetUsers: args["reset-users"], resetAdmins: args["reset-admins"],
+        });
         const methods = (splitList(args["methods"])?.map((m) => m.toUpperCase()) ?? [...METHODS]) as Method[];
         const badMethod = methods.find((m) => !(METHODS as readonly string[]).includes(m));
         if (badMethod !== undefined || methods.length === 0) throw errors.bad_scope(`--methods: choose from ${METHODS.join(", ")}`, { flag: "methods" });

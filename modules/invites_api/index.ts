@@ -45,7 +45,7 @@ export default defineModule({
     const o = mod.options;
     const invites = mod.depends<InvitesApi>("invites");
     const keys = new KeyStore(mod.openStore<ApiKey>("key"), mod.openStore<string[]>("key_index"), mod.openStore<number>("key_used"));
-    for (const cmd of ctlCommands(keys, mod.config.hosts, () => mod.now())) mod.provideCtl(cmd);
+    for (const cmd of ctlCommands(keys, mod.config.hosts, () => mod.now(), (n) => invites.checkUsername(n))) mod.provideCtl(cmd);
 
     const authenticate = createAuthenticator({
       keys,
@@ -67,11 +67,12 @@ export default defineModule({
       next();
     });
 
-    const legacy = legacyHandler(invites, authenticate, () => mod.now());
+    const deps = { invites, isAdmin: (jid: string) => mod.isAdmin(jid) };
+    const legacy = legacyHandler(deps, authenticate, () => mod.now());
     router.get("/", legacy);
     router.post("/", legacy);
 
-    const v1 = v1Handlers(invites, authenticate, () => mod.now());
+    const v1 = v1Handlers(deps, authenticate, () => mod.now());
     router.post("/v1/invites", v1.create);
     router.get("/v1/invites", v1.list);
     router.get("/v1/invites/:id", v1.read);

@@ -3,10 +3,9 @@
 // without a query string, refuses bad keys with 401, and takes optional parameters within
 // the key's scope.
 import type { HttpRequest, HttpResponse } from "../../core/types.js";
-import type { InvitesApi } from "../invites/types.js";
 import type { ApiKey } from "./keys.js";
 import { errors } from "./errors.js";
-import { createForKey } from "./create.js";
+import { createForKey, type KeyDeps } from "./create.js";
 import { parseQuery, rawQuery } from "./params.js";
 import { splitList } from "./scope.js";
 import { parseExpiry, parseFlag, parseType, parseUses } from "./validate.js";
@@ -20,7 +19,7 @@ function hasFields(body: unknown): body is Record<string, unknown> {
   return typeof body === "object" && body !== null && Object.keys(body).length > 0;
 }
 
-export function legacyHandler(invites: InvitesApi, authenticate: Authenticate, now: () => number) {
+export function legacyHandler(d: KeyDeps, authenticate: Authenticate, now: () => number) {
   return async (req: HttpRequest, res: HttpResponse): Promise<void> => {
     if (req.method === "HEAD") {
       // Express would run the GET route for HEAD; creating an invite on HEAD would surprise.
@@ -40,7 +39,7 @@ export function legacyHandler(invites: InvitesApi, authenticate: Authenticate, n
     const note = q["note"];
     if (note !== undefined && note.length > MAX_NOTE) throw errors.bad_parameter(`note: at most ${MAX_NOTE} characters`, { field: "note" });
     const at = now();
-    const created = await createForKey(invites, key, {
+    const created = await createForKey(d, key, {
       type: parseType(q["type"], "type"),
       ...(q["uses"] !== undefined ? { uses: parseUses(q["uses"], "uses") } : {}),
       ...(q["expires-after"] !== undefined ? { expiresAt: parseExpiry(q["expires-after"], undefined, ["expires-after", "expires-at"], at) } : {}),

@@ -1,9 +1,11 @@
-// What an API key may do: operations, invite types, and bounds on the invites it makes.
-// Written on the command line as `--scope create,list --types account,contact
-// --max-uses 10 --max-expiry 30d --roles r --groups g`, stored as a Scope.
+// What an API key may do: operations, invite types, bounds on the invites it makes, and
+// whose name it may put on them. Written on the command line as `--scope create,list --types
+// account,contact --max-uses 10 --max-expiry 30d --roles r --groups g --inviter alice@host
+// --reset-users bob,carol`, stored as a Scope. A key reads, changes and revokes only
+// invites it could have made itself (inScope), so it never grants more than it holds.
 import { formatDuration } from "../../core/types.js";
 import { parseLifetime, parseUses } from "../invites/index.js";
-import type { InviteType } from "../invites/types.js";
+import type { Invite, InviteType } from "../invites/types.js";
 import { errors } from "./errors.js";
 
 export const OPERATIONS = ["create", "list", "read", "update", "revoke"] as const;
@@ -21,10 +23,21 @@ export interface Scope {
   roles: string[];
   /** Groups the key may put on invites ("*" = any). */
   groups: string[];
+  /**
+   * The user the key acts for: its contact invites name this inviter (whose roster the
+   * invitee joins). Null: the key names no inviter unless anyInviter allows any local user.
+   */
+  inviter?: string | null;
+  /** An admin's key explicitly allowed to name any local user as the inviter. */
+  anyInviter?: boolean;
+  /** Accounts a reset key may reset ("*" = any user but admins); absent = any user but admins. */
+  resetUsers?: string[] | null;
+  /** Whether reset invites may target admins (default false). */
+  resetAdmins?: boolean;
 }
 
 /** What a key made without --scope may do: what a Prosody key does (single-use account invites). */
-export const DEFAULT_SCOPE: Scope = { operations: ["create"], types: ["account"], maxUses: 1, maxExpiryMs: null, roles: [], groups: [] };
+export const DEFAULT_SCOPE: Scope = { operations: ["create"], types: ["account"], maxUses: 1, maxExpiryMs: null, roles: [], groups: [], inviter: null, anyInviter: false, resetUsers: null, resetAdmins: false };
 
 export interface ScopeFlags {
   scope?: unknown;
@@ -33,6 +46,11 @@ export interface ScopeFlags {
   maxExpiry?: unknown;
   roles?: unknown;
   groups?: unknown;
+  /** Bare JID of the user the key acts for, already checked to be on the key's host. */
+  inviter?: string | null;
+  anyInviter?: unknown;
+  resetUsers?: unknown;
+  resetAdmins?: unknown;
 }
 
 /** "a,b" or ["a", "b,c"] -> ["a", "b", "c"]; undefined when the flag is absent. */
@@ -61,6 +79,10 @@ export function parseScope(flags: ScopeFlags): Scope {
     maxExpiryMs,
     roles: splitList(flags.roles) ?? [],
     groups: splitList(flags.groups) ?? [],
+    inviter: flags.inviter ?? null,
+    anyInviter: flags.anyInviter === true,
+    resetUsers: splitList(flags.resetUsers) ?? null,
+    resetAdmins: flags.resetAdmins === true,
   };
 }
 
@@ -70,6 +92,10 @@ export function formatScope(s: Scope): string {
   if (s.maxExpiryMs !== null) parts.push(`max-expiry=${formatDuration(s.maxExpiryMs).replace(/ /g, "")}`);
   if (s.roles.length) parts.push(`roles=${s.roles.join(",")}`);
   if (s.groups.length) parts.push(`groups=${s.groups.join(",")}`);
+  if (s.inviter) parts.push(`inviter=${s.inviter}`);
+  if (s.anyInviter) parts.push("any-inviter");
+  if (s.resetUsers) parts.push(`reset-users=${s.resetUsers.join(",")}`);
+  if (s.resetAdmins) parts.push("reset-admins");
   return parts.join(" ");
 }
 
@@ -106,3 +132,54 @@ function requireLabels(allowed: string[], wanted: string[], field: "roles" | "gr
 
 export function requireRoles(s: Scope, roles: string[]): void { requireLabels(s.roles, roles, "roles"); }
 export function requireGroups(s: Scope, groups: string[]): void { requireLabels(s.groups, groups, "groups"); }
+
+/**
+ * The inviter a contact invite made with this key names: the key's own user, or (with
+ * anyInviter) the one asked for. A key without either names nobody: putting someone in a
+ * stranger's roster needs that person's consent (docs/invites-api.md, "Consent").
+ */
+export function requireInviter(s: Scope, asked: string | undefined): string {
+  if (s.inviter) {
+    if (asked !== undefined && asked.toLowerCase() !== s.inviter) {
+      throw errors.out_of_scope(`This API key acts for ${s.inviter} and may not name ${asked} as the inviter`, { field: "inviter" });
+    }
+    return s.inviter;
+  }
+  if (!s.anyInviter) {
+    throw errors.out_of_scope("This API key may not name an inviter: bind it to a user (--inviter JID) or, for an admin's key, allow any (--any-inviter)", { field: "inviter" });
+  }
+  if (asked === undefined) throw errors.bad_parameter("A contact invite needs inviter (the JID whose contact the new user becomes)", { field: "inviter" });
+  return asked;
+}
+
+/** A reset key resets only the accounts it lists, and admins only when allowed to. */
+export function requireResetTarget(s: Scope, username: string, isAdmin: boolean): void {
+  const listed = s.resetUsers && !s.resetUsers.includes("*");
+  if (listed && !s.resetUsers!.includes(username.toLowerCase())) {
+    throw errors.out_of_scope(`This API key may not reset ${username} (it may reset: ${s.resetUsers!.join(", ")})`, { field: "username" });
+  }
+  if (isAdmin && !s.resetAdmins) {
+    throw errors.out_of_scope(`This API key may not reset ${username}, an administrator (allow it with --reset-admins)`, { field: "username" });
+  }
+}
+
+/**
+ * Why an existing invite is outside what the key could have made itself (undefined when it is
+ * inside): only such invites may be read, changed or revoked with the key.
+ */
+export function outOfScope(s: Scope, host: string, invite: Invite, now: number, isAdmin: (jid: string) => boolean): string | undefined {
+  if (invite.host !== host) return "another host";
+  if (!s.types.includes(invite.type)) return `type ${invite.type}`;
+  const over = (allowed: string[], used: string[]) => !allowed.includes("*") && used.some((x) => !allowed.includes(x));
+  if (over(s.roles, invite.roles)) return "its roles";
+  if (over(s.groups, invite.groups)) return "its groups";
+  if (s.maxUses !== null && (invite.usesAllowed === null || invite.usesAllowed > s.maxUses)) return "its number of uses";
+  if (s.maxExpiryMs !== null && invite.expiresAt - Math.max(now, invite.createdAt) > s.maxExpiryMs) return "its expiry";
+  if ((invite.type === "contact" || invite.type === "account_and_contact") && !s.anyInviter && invite.inviter !== (s.inviter ?? null)) return "its inviter";
+  if (invite.type === "reset" && invite.username !== null) {
+    const listed = s.resetUsers && !s.resetUsers.includes("*");
+    if (listed && !s.resetUsers!.includes(invite.username)) return "its account";
+    if (!s.resetAdmins && isAdmin(`${invite.username}@${invite.host}`)) return "its account";
+  }
+  return undefined;
+}

@@ -1,13 +1,14 @@
 // The JSON API under /v1: create, list, read, update and revoke invites with the same
-// keys, each operation checked against the key's scope. Keys go only in the
-// Authorization header here: a key in a URL ends up in proxy and browser logs.
+// keys, each operation checked against the key's scope, and only on invites the key could
+// have made itself. Keys go only in the Authorization header here: a key in a URL ends up
+// in proxy and browser logs.
 import type { HttpRequest, HttpResponse } from "../../core/types.js";
 import type { CreatedInvite, Invite, InviteStatus, InviteType, InvitesApi, UpdateOptions } from "../invites/types.js";
 import type { ApiKey } from "./keys.js";
 import { errors } from "./errors.js";
-import { createForKey } from "./create.js";
+import { createForKey, type KeyDeps } from "./create.js";
 import { parseQuery, rawQuery } from "./params.js";
-import { requireExpiry, requireOperation, requireType, requireUses } from "./scope.js";
+import { outOfScope, requireExpiry, requireGroups, requireOperation, requireRoles, requireType, requireUses } from "./scope.js";
 import { CreateInviteBody, InviteId, ListQuery, UpdateInviteBody } from "./schemas.js";
 import { parseExpiry, parseUses, validator } from "./validate.js";
 
@@ -46,7 +47,8 @@ function jsonBody(req: HttpRequest): unknown {
   return req.body;
 }
 
-export function v1Handlers(invites: InvitesApi, authenticate: Authenticate, now: () => number) {
+export function v1Handlers(d: KeyDeps, authenticate: Authenticate, now: () => number) {
+  const { invites } = d;
   /** Authenticates with the header only and refuses query parameters outside `allowed`. */
   async function start(req: HttpRequest, res: HttpResponse, allowed: readonly string[]): Promise<{ key: ApiKey; query: Record<string, string> }> {
     const query = rawQuery(req.originalUrl);
@@ -55,11 +57,14 @@ export function v1Handlers(invites: InvitesApi, authenticate: Authenticate, now:
     return { key, query: parseQuery(query, allowed) };
   }
 
-  /** An invite of the key's host and types; anything else is "not found" (no probing of other hosts). */
+  /**
+   * An invite the key could have made itself (its host, types, roles, groups, uses, expiry,
+   * inviter, reset account); anything else is "not found", so a key cannot probe beyond its scope.
+   */
   async function ownInvite(key: ApiKey, id: string): Promise<Invite> {
     if (!idPattern.test(id)) throw errors.bad_parameter(`Invalid invite id: ${InviteId.description.toLowerCase()} is ${InviteId.pattern}`, { field: "id" });
     const invite = await invites.getById(id);
-    if (!invite || invite.host !== key.host || !key.scope.types.includes(invite.type)) throw errors.not_found(`No invite ${id} on ${key.host}`);
+    if (!invite || outOfScope(key.scope, key.host, invite, now(), d.isAdmin) !== undefined) throw errors.not_found(`No invite ${id} on ${key.host}`);
     return invite;
   }
 
@@ -71,7 +76,7 @@ export function v1Handlers(invites: InvitesApi, authenticate: Authenticate, now:
       const body = checkCreate(jsonBody(req));
       const at = now();
       const expiresAt = parseExpiry(body.expires_after, body.expires_at, ["expires_after", "expires_at"], at);
-      const created = await createForKey(invites, key, {
+      const created = await createForKey(d, key, {
         type: body.type ?? "account",
         ...(body.uses !== undefined ? { uses: parseUses(body.uses, "uses") } : {}),
         ...(expiresAt !== undefined ? { expiresAt } : {}),
@@ -92,8 +97,9 @@ export function v1Handlers(invites: InvitesApi, authenticate: Authenticate, now:
       requireOperation(key.scope, "list");
       if (q.type !== undefined) requireType(key.scope, q.type);
       const page = await invites.list({ host: key.host, limit: q.limit, ...(q.type ? { type: q.type } : {}), ...(q.status ? { status: q.status } : {}), ...(q.cursor ? { cursor: q.cursor } : {}) });
-      // A key limited to some types sees only those (a page may then hold fewer than limit).
-      const shown = page.invites.filter((i) => key.scope.types.includes(i.type));
+      // A key sees only invites inside its scope (a page may then hold fewer than limit).
+      const at = now();
+      const shown = page.invites.filter((i) => outOfScope(key.scope, key.host, i, at, d.isAdmin) === undefined);
       res.json({ invites: shown.map((i) => inviteJson(invites, i)), next_cursor: page.cursor ?? null });
     },
 
@@ -116,7 +122,13 @@ export function v1Handlers(invites: InvitesApi, authenticate: Authenticate, now:
       const expiresAt = parseExpiry(body.expires_after, body.expires_at, ["expires_after", "expires_at"], at);
       if (expiresAt !== undefined) { requireExpiry(key.scope, expiresAt, at); changes.expiresAt = expiresAt; }
       if (body.note !== undefined) changes.note = body.note;
-      if (revoked === false) changes.unrevoke = true;
+      if (revoked === false) {
+        // Bringing an invite back needs the rights to make it: create, and its roles and groups.
+        requireOperation(key.scope, "create");
+        requireRoles(key.scope, invite.roles);
+        requireGroups(key.scope, invite.groups);
+        if (revoked === false) changes.unrevoke = true;
+      }
       let updated = Object.keys(changes).length ? await invites.update(invite.id, changes, by(key)) : invite;
       if (revoked === true) updated = await invites.revoke(invite.id, by(key));
       res.json({ invite: inviteJson(invites, updated) });

@@ -38,6 +38,8 @@ export function codeRoutes(router: Router, kit: Kit, d: CodeDeps): void {
   router.post("/code", kit.page(async (req, res, ctx) => {
     if (kit.limited(req, res, ctx)) return;
     const input = (req.body as Record<string, unknown> | undefined)?.["code"];
+    // code=A&code=B: say so, rather than read one of them.
+    if (Array.isArray(input)) return again(res, ctx, 400, ctx.t("err_field_once", { field: "code" }), "");
     await openCode(res, ctx, typeof input === "string" ? input : "");
   }));
 

@@ -14,6 +14,9 @@ import { registerForm, resetDonePage, successPage } from "./pages.js";
 
 const INVALID = new Set(["invites.invalid", "invites.expired", "invites.revoked", "invites.used_up", "invites.not_yet_valid"]);
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+/** Form fields that take one value; a repeated one (user=a&user=b) is refused by name. */
+const SINGLE = ["token", "csrf", "user", "password", "app_id"];
+const repeated = (body: Record<string, unknown>) => SINGLE.find((f) => Array.isArray(body[f]));
 
 export interface RouteDeps {
   mod: Pick<ModuleContext, "clientIp" | "log">;
@@ -31,7 +34,7 @@ function formError(ctx: PageCtx, code: string, detail: Record<string, unknown> |
   switch (code) {
     case "invites_register.missing_fields": return { status: 400, text: ctx.t("err_fill") };
     case "invites_register.bad_username": return { status: 400, text: ctx.t("err_username", { reason: String(detail?.["reason"] ?? "") }) };
-    case "invites_register.weak_password": return { status: 400, text: ctx.t(detail?.["rule"] as Key, detail?.["vars"] as Record<string, number> | undefined) };
+    case "invites_register.weak_password": return { status: 400, text: ctx.t(detail?.["rule"] as Key, detail?.["vars"] as Record<string, number | string> | undefined) };
     case "invites.username_mismatch": return { status: 403, text: ctx.t("err_bound", { name: invite.username ?? "" }) };
     case "admin.username_taken": return { status: 409, text: ctx.t("err_taken", { name: user }) };
     // The server refused the account as asked (e.g. a password its SASLprep rejects):
@@ -103,6 +106,8 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
     const again = (status: number, error: string) => form(req, res, ctx, invite!, token, app, status, error, user);
     try {
       if (limited(d.attempts, req, res, ctx)) return;
+      const twice = repeated(body);
+      if (twice !== undefined) return send(res, { status: 400, body: messagePage(ctx, ctx.t("error_title"), ctx.t("err_field_once", { field: twice }), undefined, "bad") });
       const v = await invites.validate(token);
       if (!v.ok) return send(res, pages.invalidPage(ctx, v.reason, v.invite));
       invite = v.invite;

@@ -1,6 +1,7 @@
 // The JSON API (/invites_api/v1) and its OpenAPI document, against a listening host.
 import { expect } from "chai";
 import { startTestHost, type TestHost } from "../helpers/host.js";
+import type { InvitesApi } from "../../modules/invites/types.js";
 import { openApiDocument } from "../../modules/invites_api/openapi.js";
 import { CreateInviteBody, ListQuery, UpdateInviteBody } from "../../modules/invites_api/schemas.js";
 
@@ -130,5 +131,68 @@ describe("invites_api: JSON API /v1 (module)", function () {
     expect(doc.paths["/v1/invites/{id}"].patch.requestBody.content["application/json"].schema).to.equal(UpdateInviteBody);
     expect(doc.paths["/v1/invites"].get.parameters.map((p) => p.schema)).to.deep.equal(Object.values(ListQuery.properties));
     expect(doc.paths["/v1/invites"].get.parameters[0]!.schema).to.equal(ListQuery.properties.status);
+  });
+
+  describe("keys act only on invites they could have made (security review)", () => {
+    it("a --types account key with no roles cannot read, PATCH, revoke or list an admin-made prosody:admin invite", async () => {
+      const invites = t.api<InvitesApi>("invites");
+      const adminMade = await invites.createAccount({ host: "localhost", source: "ctl", roles: ["prosody:admin"], usesAllowed: 1 });
+      await invites.revoke(adminMade.invite.id, "ctl");
+      const narrow = await makeKey("shop", "--scope", "all", "--types", "account");
+      const id = adminMade.invite.id;
+      expect((await call(narrow, "GET", `/invites/${id}`)).status).to.equal(404);
+      for (const body of [{ uses: 1 }, { expires_after: "1d" }, { revoked: false }]) {
+        expect((await call(narrow, "PATCH", `/invites/${id}`, body)).status, JSON.stringify(body)).to.equal(404);
+      }
+      expect((await call(narrow, "DELETE", `/invites/${id}`)).status).to.equal(404);
+      const listed = (await call(narrow, "GET", "/invites?limit=500")).body["invites"] as Json[];
+      expect(listed.map((i) => i["id"])).to.not.include(id);
+      const after = (await invites.getById(id))!;
+      expect(after.revokedAt).to.not.equal(null);
+      expect(after.usesAllowed).to.equal(1);
+    });
+
+    it("a key's PATCH cannot lift an invite out of its scope, and un-revoking needs create rights", async () => {
+      const updater = await makeKey("updater", "--scope", "read,update,revoke", "--types", "account", "--max-uses", "5", "--max-expiry", "7d");
+      const maker = await makeKey("maker", "--scope", "create", "--types", "account", "--max-uses", "5", "--max-expiry", "7d");
+      const made = await call(maker, "POST", "/invites", { uses: 2 });
+      const id = String((made.body["invite"] as Json)["id"]);
+      expect((await call(updater, "PATCH", `/invites/${id}`, { uses: 50 })).status).to.equal(403);
+      expect((await call(updater, "PATCH", `/invites/${id}`, { expires_after: "30d" })).status).to.equal(403);
+      expect((await call(updater, "PATCH", `/invites/${id}`, { uses: 3 })).status).to.equal(200);
+      expect((await call(updater, "DELETE", `/invites/${id}`)).status).to.equal(200);
+      const back = await call(updater, "PATCH", `/invites/${id}`, { revoked: false });
+      expect(back.status).to.equal(403);
+      expect(String(back.body["message"])).to.contain("may not create");
+    });
+
+    it("a contact key names an inviter only for its own user, or any with --any-inviter", async () => {
+      const plain = await makeKey("contacts", "--types", "contact");
+      const refused = await call(plain, "POST", "/invites", { type: "contact", inviter: "admin@localhost" });
+      expect(refused.status).to.equal(403);
+      expect(String(refused.body["message"])).to.contain("may not name an inviter");
+      const alices = await makeKey("alice's", "--types", "contact", "--inviter", "alice@localhost");
+      expect((await call(alices, "POST", "/invites", { type: "contact", inviter: "admin@localhost" })).status).to.equal(403);
+      const mine = await call(alices, "POST", "/invites", { type: "contact" });
+      expect(mine.status).to.equal(201);
+      expect((mine.body["invite"] as Json)["inviter"]).to.equal("alice@localhost");
+      const any = await makeKey("portal", "--types", "contact", "--any-inviter");
+      expect((await call(any, "POST", "/invites", { type: "contact", inviter: "bob@localhost" })).status).to.equal(201);
+      const bad = await t.runCtl(["mod_invites_api", "create", "localhost", "x", "--inviter", "bob@other.example"]);
+      expect(bad.code).to.equal(2);
+    });
+
+    it("a reset key leaves admins alone unless allowed, and keeps to its list of accounts", async () => {
+      const reset = await makeKey("helpdesk", "--types", "reset");
+      const root = await call(reset, "POST", "/invites", { type: "reset", username: "admin" });
+      expect(root.status).to.equal(403);
+      expect(String(root.body["message"])).to.contain("an administrator");
+      expect((await call(reset, "POST", "/invites", { type: "reset", username: "bob" })).status).to.equal(201);
+      const listed = await makeKey("helpdesk2", "--types", "reset", "--reset-users", "carol");
+      expect((await call(listed, "POST", "/invites", { type: "reset", username: "bob" })).status).to.equal(403);
+      expect((await call(listed, "POST", "/invites", { type: "reset", username: "carol" })).status).to.equal(201);
+      const trusted = await makeKey("ops", "--types", "reset", "--reset-admins");
+      expect((await call(trusted, "POST", "/invites", { type: "reset", username: "admin" })).status).to.equal(201);
+    });
   });
 });

@@ -1,16 +1,18 @@
 // Case 4, hostile input: over 10,000 malformed or adversarial inputs (fast-check strings
-// and known attack payloads) across the HTTP API, the pages and forms, the short-code form,
-// the ad-hoc command forms and invitectl. Zero 5xx, zero crashes, nothing injected echoed
-// unescaped into HTML, and every refusal says what was wrong. Rate limits are off in this
-// server's config so that the inputs reach the handlers instead of the limiters.
+// and known attack payloads, characters XML cannot carry, repeated single-valued fields, keys
+// reaching outside their scope) across the HTTP API, the pages and forms, the short-code form,
+// the ad-hoc command forms and invitectl. Zero 5xx, zero crashes, zero drops of the component
+// link, nothing injected echoed unescaped into HTML, and every refusal says what was wrong.
+// Rate limits are off in this server's config so that the inputs reach the handlers.
 import { expect } from "chai";
 import { Agent, request } from "node:http";
 import type { TestProsody } from "../harness/prosody.js";
 import { loginClient, type TestClient } from "../harness/xmpp-client.js";
 import { startTestHost } from "../helpers/host.js";
-import { isMarkup, nasty, nastyValues, xmlSafe } from "./inputs.js";
+import { readFileSync } from "node:fs";
+import { isMarkup, nasty, nastyValues, XML_ILLEGAL, xmlSafe } from "./inputs.js";
 import { remember, report, startServer, startSuiteProsody, type ServerProcess } from "./server.js";
-import { createInvite, newPassword } from "./web.js";
+import { api, createInvite, newPassword, openForm } from "./web.js";
 
 const HTTP_INPUTS = 9000;
 const ADHOC_INPUTS = 600;
@@ -32,6 +34,8 @@ describe("reliability 4: hostile input", function () {
   let server: ServerProcess;
   let agent: Agent;
   let key: string;
+  let narrowKey: string;
+  let adminInvite: string;
   let token: string;
   let form: { cookie: string; csrf: string };
   let admin: TestClient;
@@ -53,6 +57,9 @@ describe("reliability 4: hostile input", function () {
     });
     agent = new Agent({ keepAlive: true, maxSockets: 16 });
     key = await server.apiKey();
+    const narrow = await server.ctl(["mod_invites_api", "create", prosody.domain, "narrow", "--scope", "all", "--types", "account,contact,reset"]);
+    narrowKey = remember(narrow.stdout.trim());
+    adminInvite = (await createInvite(server.baseUrl, key, { roles: ["prosody:admin"], uses: 3 })).id;
     token = (await createInvite(server.baseUrl, key, { uses: "unlimited" })).token;
     const page = await fetch(new URL(`register?t=${token}`, server.baseUrl));
     form = { cookie: (page.headers.get("set-cookie") ?? "").split(";")[0]!, csrf: /name="csrf" value="([^"]+)"/.exec(await page.text())![1]! };
@@ -67,8 +74,11 @@ describe("reliability 4: hostile input", function () {
     await prosody?.destroy();
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     const fiveXX = Object.entries(statuses).filter(([k]) => Number(k) >= 500).reduce((a, [, v]) => a + v, 0);
-    report(`hostile: ${total} inputs (${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(", ")}); ${fiveXX} 5xx, ${crashed ? 1 : 0} crashes, ${echoes} unescaped echoes; HTTP answers ${Object.entries(statuses).sort().map(([k, v]) => `${v}×${k}`).join(", ")}; XMPP errors ${adhocErrors}`);
+    report(`hostile: ${total} inputs (${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(", ")}); ${fiveXX} 5xx, ${crashed ? 1 : 0} crashes, ${linkDrops()} component link drops, ${echoes} unescaped echoes; HTTP answers ${Object.entries(statuses).sort().map(([k, v]) => `${v}×${k}`).join(", ")}; XMPP errors ${adhocErrors}`);
   });
+
+  /** How often the server's log says the component link dropped. */
+  const linkDrops = () => (readFileSync(server.logPath, "utf8").match(/disconnected from the XMPP server/g) ?? []).length;
 
   function send(r: Req): Promise<Res> {
     const url = new URL(server.baseUrl);
@@ -118,7 +128,7 @@ describe("reliability 4: hostile input", function () {
     const out: Req[] = [];
     for (let i = 0; i < n; i++) {
       const a = s[i]!, b = t[i]!, val = v[i];
-      const family = i % 20;
+      const family = i % 24;
       const jsonBody = (body: unknown) => JSON.stringify(body);
       switch (family) {
         case 0: out.push({ surface: "api", method: "GET", path: `/invites_api?key=${key}&${pick(apiParams, i)}=${pct(a)}`, inputs: [a] }); break;
@@ -126,7 +136,7 @@ describe("reliability 4: hostile input", function () {
         case 2: out.push({ surface: "api", method: "POST", path: "/invites_api/v1/invites", headers: { ...auth(), "content-type": "application/json" }, body: jsonBody({ [pick(bodyFields, i)]: val }), inputs: [val] }); break;
         case 3: out.push({ surface: "api", method: "POST", path: "/invites_api/v1/invites", headers: { ...auth(), "content-type": pick(["application/json", "text/plain", "application/json; charset=utf-16", "application/x-www-form-urlencoded"], i) }, body: a, inputs: [a] }); break;
         case 4: out.push({ surface: "api", method: pick(["GET", "PATCH", "DELETE"], i), path: `/invites_api/v1/invites/${raw(a)}`, headers: { ...auth(), "content-type": "application/json" }, body: jsonBody({ uses: val, note: b }), inputs: [a, b] }); break;
-        case 5: out.push({ surface: "api", method: "GET", path: `/invites_api/v1/invites?status=${pct(a)}&cursor=${pct(b)}&limit=${pct(String(val))}`, headers: auth(), inputs: [a, b] }); break;
+        case 5: out.push({ surface: "api", method: "GET", path: `/invites_api/v1/invites?status=${pct(a)}&cursor=${pct(b)}&limit=${pct(typeof val === "object" && val !== null ? JSON.stringify(val) : String(val))}`, headers: auth(), inputs: [a, b] }); break;
         case 6: out.push({ surface: "pages", method: "GET", path: pick([`/invites_page?${pct(a)}`, `/invites_page/?${raw(a)}`, `/invites_page/${raw(a)}`], i), inputs: [a] }); break;
         case 7: out.push({ surface: "pages", method: "GET", path: `/invites_page/setup/${pct(a)}?${i % 2 ? token : pct(b)}`, inputs: [a, b] }); break;
         case 8: out.push({ surface: "pages", method: "GET", path: pick([`/i/${raw(a)}`, `/pairing/${pct(a)}`, `/i/${pct(a)}`], i), inputs: [a] }); break;
@@ -151,6 +161,27 @@ describe("reliability 4: hostile input", function () {
           break;
         }
         case 18: out.push({ surface: "api", method: pick(methods, i), path: pick(paths, i), headers: auth(), inputs: [] }); break;
+        case 19: {
+          // Characters XML cannot carry, in every field that can reach a stanza.
+          const c = pick(XML_ILLEGAL, i);
+          const field = pick(["note", "inviter", "username", "roles", "groups"], i);
+          const value = field === "roles" || field === "groups" ? [`r${c}x`] : field === "inviter" ? `u${c}x@localhost` : `u${c}x`;
+          out.push({ surface: "api", method: "POST", path: "/invites_api/v1/invites", headers: { ...auth(), "content-type": "application/json" }, body: jsonBody({ type: field === "inviter" ? "contact" : "account", [field]: value }), inputs: [] });
+          break;
+        }
+        case 20: {
+          // Repeated single-valued fields: the form, the code form, the Prosody endpoint.
+          const body = pick([`csrf=${form.csrf}&token=${token}&user=${pct(a)}&user=admin&password=${pct(b)}`, `csrf=${form.csrf}&csrf=${form.csrf}&token=${token}&user=x&password=yyyyyyyyyy`, `code=${pct(a)}&code=ABCD2345`], i);
+          out.push({ surface: pick(["forms", "forms", "short-code form"], i), method: "POST", path: pick([`/register?t=${token}`, `/register?t=${token}`, "/invites_page/code"], i), headers: formHeaders, body, inputs: [a, b] });
+          break;
+        }
+        case 21: out.push({ surface: "api", method: "GET", path: `/invites_api?key=${key}&uses=1&uses=${pct(a)}`, inputs: [a] }); break;
+        case 22: {
+          // A narrow key reaching for invites outside its scope (the suite key's, made with every right).
+          out.push({ surface: "api", method: pick(["GET", "PATCH", "DELETE"], i), path: `/invites_api/v1/invites/${adminInvite}`, headers: { authorization: `Bearer ${narrowKey}`, "content-type": "application/json" }, body: jsonBody(pick([{ uses: 100 }, { revoked: false }, { expires_after: "9999d" }, {}], i)), inputs: [] });
+          break;
+        }
+        case 23: out.push({ surface: "api", method: "POST", path: "/invites_api/v1/invites", headers: { authorization: `Bearer ${narrowKey}`, "content-type": "application/json" }, body: jsonBody(pick([{ type: "contact", inviter: "admin@localhost" }, { roles: ["prosody:admin"] }, { type: "reset", username: "admin" }, { uses: "unlimited" }], i)), inputs: [] }); break;
         default: out.push({ surface: "pages", method: "GET", path: `/${raw(a)}/${raw(b)}`, inputs: [a, b] }); break;
       }
     }
@@ -175,6 +206,47 @@ describe("reliability 4: hostile input", function () {
     expect(violations.length, `${violations.length} violations:\n${violations.slice(0, 10).join("\n\n")}`).to.equal(0);
     expect(server.alive(), "the server process is still running").to.equal(true);
     expect((await fetch(new URL("health", server.baseUrl))).status).to.equal(200);
+  });
+
+  it("refuses every kind of character XML cannot carry in every input, while the link stays up and concurrent registrations succeed", async function () {
+    this.timeout(300_000);
+    const drops = linkDrops();
+    const legit = await createInvite(server.baseUrl, key, { uses: XML_ILLEGAL.length * 2 });
+    const registrations: Promise<{ status: number }>[] = [];
+    const refusals: Promise<void>[] = [];
+    const expect4xx = async (what: string, p: Promise<{ status: number }>) => {
+      const { status } = await p;
+      statuses[String(status)] = (statuses[String(status)] ?? 0) + 1;
+      expect(status, what).to.be.within(400, 499);
+      counts["xml-illegal"] = (counts["xml-illegal"] ?? 0) + 1;
+    };
+    for (const [n, c] of XML_ILLEGAL.entries()) {
+      const shown = `U+${c.codePointAt(0)!.toString(16).padStart(4, "0")}`;
+      // Legitimate registrations at the same moment as the hostile ones.
+      for (const k of [0, 1]) registrations.push(openForm(server.baseUrl, legit.token).then((submit) => submit(`ok${n}x${k}`, newPassword())));
+      const submitFor = await openForm(server.baseUrl, token);
+      refusals.push(
+        expect4xx(`password with ${shown}`, submitFor(`bad${n}`, `long-password${c}123`)),
+        expect4xx(`username with ${shown}`, submitFor(`bad${c}${n}`, "long-password-123")),
+        expect4xx(`JSON note with ${shown}`, api(server.baseUrl, key, "POST", "/v1/invites", { note: `n${c}` })),
+        expect4xx(`JSON inviter with ${shown}`, api(server.baseUrl, key, "POST", "/v1/invites", { type: "contact", inviter: `u${c}x@localhost` })),
+        expect4xx(`JSON roles with ${shown}`, api(server.baseUrl, key, "POST", "/v1/invites", { roles: [`r${c}x`] })),
+        expect4xx(`JSON groups with ${shown}`, api(server.baseUrl, key, "POST", "/v1/invites", { groups: [`g${c}x`] })),
+        expect4xx(`PATCH note with ${shown}`, api(server.baseUrl, key, "PATCH", `/v1/invites/${adminInvite}`, { note: `n${c}` })),
+        expect4xx(`legacy note with ${shown}`, fetch(new URL(`invites_api?key=${key}&note=${encodeURIComponent(c.replace(/[\ud800-\udfff]/, "\u0000"))}`, server.baseUrl))),
+      );
+      // Process arguments cannot hold NUL or lone surrogates at all; the rest go in as they are.
+      const ctl = await server.ctl(["invite", "create_account", "localhost", "--note", `n${c.replace(/[\u0000\ud800-\udfff]/, "\u0001")}`]);
+      expect(ctl.code, `invitectl --note with ${shown}: ${ctl.stderr}`).to.equal(2);
+    }
+    await Promise.all(refusals);
+    const done = await Promise.all(registrations);
+    expect(done.map((r) => r.status), "the legitimate registrations beside them").to.deep.equal(done.map(() => 200));
+    // An admin lists every invite (notes included) over XMPP: nothing in the store can break the link.
+    const listed = await admin.adhoc("invites.localhost", "xmpp-invites#list-all", { status: "all" });
+    expect(listed.attrs.status).to.be.oneOf(["completed", "executing"]);
+    expect(linkDrops(), "component link drops").to.equal(drops);
+    expect(((await (await fetch(new URL("health", server.baseUrl))).json()) as { component: { state: string } }).component.state).to.equal("connected");
   });
 
   it(`answers ${ADHOC_INPUTS} hostile ad-hoc command forms with results or XMPP errors that say why`, async function () {

@@ -161,7 +161,7 @@ export async function startServer(prosody: TestProsody, options: Record<string, 
       }
     },
     async apiKey(name = "suite") {
-      const r = await server.ctl(["mod_invites_api", "create", prosody.domain, name, "--scope", "all", "--types", "all", "--max-uses", "unlimited", "--roles", "*", "--groups", "*"]);
+      const r = await server.ctl(["mod_invites_api", "create", prosody.domain, name, "--scope", "all", "--types", "all", "--max-uses", "unlimited", "--roles", "*", "--groups", "*", "--any-inviter", "--reset-admins"]);
       if (r.code !== 0) throw new Error(`invitectl mod_invites_api create failed: ${r.stderr}`);
       return remember(r.stdout.trim().split("\n").pop()!.trim());
     },

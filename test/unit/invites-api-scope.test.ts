@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { DEFAULT_SCOPE, formatScope, parseScope, requireExpiry, requireGroups, requireOperation, requireRoles, requireType, requireUses } from "../../modules/invites_api/scope.js";
+import { DEFAULT_SCOPE, formatScope, outOfScope, parseScope, requireExpiry, requireGroups, requireInviter, requireOperation, requireResetTarget, requireRoles, requireType, requireUses } from "../../modules/invites_api/scope.js";
+import type { Invite } from "../../modules/invites/types.js";
 
 const code = (fn: () => void) => { try { fn(); return "ok"; } catch (e) { return (e as { code: string }).code; } };
 
@@ -11,7 +12,7 @@ describe("invites_api scope (unit)", () => {
 
   it("parses the compact flags", () => {
     const s = parseScope({ scope: "create,list", types: "account,contact", maxUses: "10", maxExpiry: "30d", roles: "member", groups: "a,b" });
-    expect(s).to.deep.equal({ operations: ["create", "list"], types: ["account", "contact"], maxUses: 10, maxExpiryMs: 30 * 86_400_000, roles: ["member"], groups: ["a", "b"] });
+    expect(s).to.deep.equal({ operations: ["create", "list"], types: ["account", "contact"], maxUses: 10, maxExpiryMs: 30 * 86_400_000, roles: ["member"], groups: ["a", "b"], inviter: null, anyInviter: false, resetUsers: null, resetAdmins: false });
     expect(parseScope({ scope: "all", types: "all", maxUses: "unlimited" })).to.include({ maxUses: null });
   });
 
@@ -36,5 +37,42 @@ describe("invites_api scope (unit)", () => {
     expect(code(() => requireRoles(s, ["prosody:admin"]))).to.equal("invites_api.out_of_scope");
     expect(code(() => requireGroups(s, ["x"]))).to.equal("invites_api.out_of_scope");
     expect(code(() => requireGroups(parseScope({ groups: "*" }), ["x"]))).to.equal("ok");
+  });
+
+  it("names an inviter only for the key's own user, or any with --any-inviter (consent)", () => {
+    const plain = parseScope({ types: "contact" });
+    expect(code(() => requireInviter(plain, "admin@example.org"))).to.equal("invites_api.out_of_scope");
+    expect(code(() => requireInviter(plain, undefined))).to.equal("invites_api.out_of_scope");
+    const bound = parseScope({ types: "contact", inviter: "alice@example.org" });
+    expect(requireInviter(bound, undefined)).to.equal("alice@example.org");
+    expect(code(() => requireInviter(bound, "admin@example.org"))).to.equal("invites_api.out_of_scope");
+    expect(requireInviter(parseScope({ types: "contact", anyInviter: true }), "bob@example.org")).to.equal("bob@example.org");
+  });
+
+  it("resets only listed accounts, and admins only with --reset-admins", () => {
+    const any = parseScope({ types: "reset" });
+    expect(code(() => requireResetTarget(any, "bob", false))).to.equal("ok");
+    expect(code(() => requireResetTarget(any, "root", true))).to.equal("invites_api.out_of_scope");
+    expect(code(() => requireResetTarget(parseScope({ types: "reset", resetAdmins: true }), "root", true))).to.equal("ok");
+    const listed = parseScope({ types: "reset", resetUsers: "bob,carol" });
+    expect(code(() => requireResetTarget(listed, "carol", false))).to.equal("ok");
+    expect(code(() => requireResetTarget(listed, "dave", false))).to.equal("invites_api.out_of_scope");
+  });
+
+  it("says when an existing invite is outside what the key could have made", () => {
+    const now = Date.UTC(2026, 0, 1);
+    const base = {
+      id: "x", tokenHash: "h", type: "account", host: "example.org", username: null, email: null, inviter: null, source: "ctl",
+      roles: [], groups: [], note: null, usesAllowed: 1, usesPending: 0, usesCompleted: 0, reservations: {}, createdAt: now,
+      notBefore: null, expiresAt: now + 86_400_000, revokedAt: null, usedAt: null, shortCode: null, shortCodeHash: null, shortCodeExpiresAt: null, extra: {},
+    } as Invite;
+    const key = parseScope({ scope: "all", types: "account", maxExpiry: "2d" });
+    const admin = () => false;
+    expect(outOfScope(key, "example.org", base, now, admin)).to.equal(undefined);
+    expect(outOfScope(key, "example.org", { ...base, roles: ["prosody:admin"] }, now, admin)).to.equal("its roles");
+    expect(outOfScope(key, "example.org", { ...base, usesAllowed: 5 }, now, admin)).to.equal("its number of uses");
+    expect(outOfScope(key, "example.org", { ...base, expiresAt: now + 30 * 86_400_000 }, now, admin)).to.equal("its expiry");
+    expect(outOfScope(key, "other.org", base, now, admin)).to.equal("another host");
+    expect(outOfScope(key, "example.org", { ...base, type: "reset", username: "root" }, now, admin)).to.equal("type reset");
   });
 });

@@ -63,4 +63,15 @@ describe("invites: checkUsername (PRECIS UsernameCaseMapped, RFC 7622 localparts
     expect(reason("a".repeat(1024))).to.include("1023 bytes");
     expect(reason("abcdef", 5)).to.include("5 characters");
   });
+
+  it("refuses names that mix scripts (UTS #39), so that no name passes for another", () => {
+    expect(reason("\u0430lice")).to.include("mixes Cyrillic and Latin letters");
+    expect(reason("pаypal")).to.include("Cyrillic");
+    expect(reason("ΑΒcd")).to.include("Greek");
+    // One script, with digits and punctuation, or the mixes Japanese, Chinese and Korean use.
+    expect(ok("алиса_2")).to.equal("алиса_2");
+    expect(ok("tokyo東京とうきょうトウキョウ")).to.equal("tokyo東京とうきょうトウキョウ");
+    expect(ok("seoul서울")).to.equal("seoul서울");
+    expect(ok("ΣΑΣ.99")).to.equal("σας.99");
+  });
 });
