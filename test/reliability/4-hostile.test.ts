@@ -236,6 +236,7 @@ describe("reliability 4: hostile input", function () {
         expect4xx(`legacy note with ${shown}`, fetch(new URL(`invites_api?key=${key}&note=${encodeURIComponent(c.replace(/[\ud800-\udfff]/, "\u0000"))}`, server.baseUrl))),
       );
       // Process arguments cannot hold NUL or lone surrogates at all; the rest go in as they are.
+      // eslint-disable-next-line no-control-regex -- NUL is what is replaced
       const ctl = await server.ctl(["invite", "create_account", "localhost", "--note", `n${c.replace(/[\u0000\ud800-\udfff]/, "\u0001")}`]);
       expect(ctl.code, `invitectl --note with ${shown}: ${ctl.stderr}`).to.equal(2);
     }
