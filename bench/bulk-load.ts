@@ -15,7 +15,7 @@ export function bulkLoad(file: string, host: string, count: number): string[] {
   db.pragma("synchronous = OFF");
   const insert = db.prepare("INSERT INTO keyv (key, value) VALUES (?, ?)");
   const put = (ns: string, key: string, value: unknown) => insert.run(`keyv:invites.${ns}:${key}`, JSON.stringify({ value }));
-  const settings = { hosts: [host], expiryMs: 7 * 86_400_000, resetExpiryMs: 86_400_000, maxUsernameLength: 64 };
+  const settings = { hosts: [host], maxExpiryMs: 31_536_000_000, maxResetExpiryMs: 604_800_000, expiryMs: 7 * 86_400_000, resetExpiryMs: 86_400_000, maxUsernameLength: 64 };
   const all = indexName("all"), byHost = indexName("host", host);
   const sample: string[] = [];
   const now = Date.now();

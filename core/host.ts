@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { AdhocCommand, CtlCommand, HostConfig, IqRequest, ModuleContext, ModuleDefinition, Element } from "./types.js";
 import type { AdminPort } from "./admin.js";
 import { ConfigError, CORE_KEYS, type CoreConfig } from "./config.js";
+import { isModuleError } from "./errors.js";
 import { readOptions } from "./options.js";
 import { EventBus } from "./events.js";
 import { openStorage, type Storage } from "./store.js";
@@ -96,6 +97,9 @@ export class Host {
       }
     } catch (e) {
       await host.stop();
+      // A module that finds its options inconsistent (checks across options) names the option.
+      const option = isModuleError(e) ? e.detail?.["option"] : undefined;
+      if (typeof option === "string") throw new ConfigError([`${config.file}: option "${option}": ${(e as Error).message}`]);
       throw e;
     }
     host.app = buildApp({

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { Logger, ModuleContext } from "../../core/types.js";
 import { errors, reasonError } from "./errors.js";
 import { normalizeCode } from "./codes.js";
-import { buildInvite, checkText, checkUses, type CreateSettings } from "./create.js";
+import { buildInvite, checkLifetime, checkText, checkUses, type CreateSettings } from "./create.js";
 import { listInvites, sweepInvites } from "./list.js";
 import type { InviteRepo } from "./repo.js";
 import { hashToken, looksLikeId, looksLikeToken } from "./tokens.js";
@@ -184,7 +184,7 @@ export function createApi({ repo, settings, fire, log, now = Date.now, open, rel
         ...cur,
         ...(usesAllowed === undefined ? {} : { usesAllowed }),
         ...(changes.note === undefined ? {} : { note: changes.note }),
-        ...(changes.expiresAt === undefined ? {} : { expiresAt: changes.expiresAt }),
+        ...(changes.expiresAt === undefined ? {} : { expiresAt: checkLifetime(cur.type, changes.expiresAt, at, settings) }),
         ...(changes.unrevoke ? { revokedAt: null } : {}),
       }));
       if (changes.expiresAt !== undefined || changes.unrevoke) await fire("invite-extended", { invite, ...(by === undefined ? {} : { by }) });

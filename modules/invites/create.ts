@@ -2,7 +2,7 @@
 // at fault. Storing it and firing invite-created is api.ts's job.
 import { errors } from "./errors.js";
 import { newId, newToken, hashToken } from "./tokens.js";
-import { illegalXmlChar } from "../../core/types.js";
+import { formatDuration, illegalXmlChar } from "../../core/types.js";
 import { checkUsername } from "./username.js";
 import { parseBareJid } from "./uri.js";
 import type { CreateOptions, Invite, InviteType } from "./types.js";
@@ -11,6 +11,10 @@ export interface CreateSettings {
   hosts: readonly string[];
   expiryMs: number;
   resetExpiryMs: number;
+  /** Longest lifetime of an account or contact invite (max_invite_expiry). */
+  maxExpiryMs: number;
+  /** Longest lifetime of a reset invite (max_reset_invite_expiry). */
+  maxResetExpiryMs: number;
   maxUsernameLength: number;
 }
 
@@ -64,6 +68,20 @@ function time(value: unknown, field: string): number {
   return value;
 }
 
+/**
+ * Every way to set an expiry (ctl, API, ad-hoc; create, extend, update) stops at the
+ * configured maximum for the invite's type, and says which option sets it.
+ */
+export function checkLifetime(type: InviteType, expiresAt: number, now: number, s: Pick<CreateSettings, "maxExpiryMs" | "maxResetExpiryMs">): number {
+  const reset = type === "reset";
+  const max = reset ? s.maxResetExpiryMs : s.maxExpiryMs;
+  if (expiresAt - now > max) {
+    const option = reset ? "max_reset_invite_expiry" : "max_invite_expiry";
+    throw errors.bad_duration(`expires: at most ${formatDuration(max)} from now is allowed for ${reset ? "reset" : "account and contact"} invites (${option})`, { field: "expires", limit: option });
+  }
+  return expiresAt;
+}
+
 export function buildInvite(type: InviteType, opts: CreateOptions, s: CreateSettings, now: number): { invite: Invite; token: string } {
   const host = checkHost(opts.host, s.hosts);
   let username: string | null = null;
@@ -94,6 +112,7 @@ export function buildInvite(type: InviteType, opts: CreateOptions, s: CreateSett
     ? Math.min(now + (type === "reset" ? s.resetExpiryMs : s.expiryMs), opts.expiryCap === undefined ? Infinity : time(opts.expiryCap, "expires"))
     : time(opts.expiresAt, "expires");
   if (expiresAt <= now) throw errors.bad_duration("The expiry is in the past", { field: "expires" });
+  checkLifetime(type, expiresAt, now, s);
   if (notBefore !== null && notBefore >= expiresAt) throw errors.bad_duration("not_before must be earlier than the expiry", { field: "not_before" });
 
   const token = newToken();

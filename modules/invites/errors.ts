@@ -24,6 +24,8 @@ export const errors = defineErrors("invites", {
   // Lifecycle misuse and capacity.
   no_reservation: { status: 409, type: "cancel", condition: "conflict", message: "No such pending use of this invite" },
   code_space_full: { status: 503, type: "wait", condition: "resource-constraint", message: "Could not allocate a unique short code; try again" },
+  // Start-up: options that contradict each other (core reports it as a config problem).
+  bad_option: { status: 500, type: "cancel", condition: "internal-server-error", message: "Inconsistent options" },
 });
 
 export type InvitesErrorCode = keyof typeof errors.codes;

@@ -2,7 +2,8 @@
 // listing, sweeping and the invitectl commands. Other modules reach it with
 // mod.depends<InvitesApi>("invites"). See README.md beside this file.
 import { opt } from "../../core/types.js";
-import { defineModule } from "../../core/types.js";
+import { defineModule, formatDuration } from "../../core/types.js";
+import { errors as invitesErrors } from "./errors.js";
 import "./events.js";
 import { createApi } from "./api.js";
 import { ctlCommands } from "./ctl.js";
@@ -24,6 +25,8 @@ export default defineModule({
   options: {
     invite_expiry: opt.period({ default: "1 week", min: "1 minute", describe: "Lifetime of account and contact invites" }),
     reset_invite_expiry: opt.period({ default: "1 day", min: "1 minute", describe: "Lifetime of password reset invites" }),
+    max_invite_expiry: opt.period({ default: "1 year", min: "1 minute", describe: "Longest lifetime an account or contact invite may get, on every path (ctl, API, ad-hoc)" }),
+    max_reset_invite_expiry: opt.period({ default: "1 week", min: "1 minute", describe: "Longest lifetime a password reset invite may get, on every path" }),
     invite_retention: opt.period({ default: "1 week", describe: "How long expired, used up or revoked invites are kept before sweep deletes them" }),
     short_code_ttl: opt.period({ default: "10 minutes", min: "1 minute", max: "1 week", describe: "How long a short code resolves (never past the invite's expiry)" }),
     short_code_length: opt.integer({ default: 8, min: 6, max: 8, describe: "Characters in a short code" }),
@@ -32,6 +35,9 @@ export default defineModule({
   },
   setup(mod) {
     const o = mod.options;
+    for (const [def, max] of [["invite_expiry", "max_invite_expiry"], ["reset_invite_expiry", "max_reset_invite_expiry"]] as const) {
+      if (o[def] > o[max]) throw invitesErrors.bad_option(`${formatDuration(o[def])} is longer than ${max} (${formatDuration(o[max])})`, { option: def });
+    }
     const repo = new InviteRepo(openStores(mod));
     const open = new OpenReservations(mod.openStore<string[]>("invite_open"), repo, mod.log, () => mod.now());
     const api = createApi({
@@ -46,6 +52,8 @@ export default defineModule({
         hosts: mod.config.hosts.map((h) => h.toLowerCase()),
         expiryMs: o.invite_expiry,
         resetExpiryMs: o.reset_invite_expiry,
+        maxExpiryMs: o.max_invite_expiry,
+        maxResetExpiryMs: o.max_reset_invite_expiry,
         retentionMs: o.invite_retention,
         codeTtlMs: o.short_code_ttl,
         codeLength: o.short_code_length,

@@ -16,7 +16,7 @@ import { InviteRepo, openStores } from "../../modules/invites/repo.js";
 import type { InvitesApi } from "../../modules/invites/types.js";
 
 const log = pino({ level: "silent" });
-const settings = { hosts: ["example.org"], expiryMs: 86_400_000, resetExpiryMs: 86_400_000, retentionMs: 86_400_000, codeTtlMs: 600_000, codeLength: 8, maxUsernameLength: 64 };
+const settings = { hosts: ["example.org"], maxExpiryMs: 31_536_000_000, maxResetExpiryMs: 604_800_000, expiryMs: 86_400_000, resetExpiryMs: 86_400_000, retentionMs: 86_400_000, codeTtlMs: 600_000, codeLength: 8, maxUsernameLength: 64 };
 
 /** One "process": its own OpenReservations (its in-flight set) over the shared storage. */
 function processOn(storage: Storage, now: () => number = Date.now, linkDown = () => false): { api: InvitesApi; open: OpenReservations } {
