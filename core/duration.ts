@@ -61,7 +61,7 @@ export function parseTimeSpec(input: string | number, now = Date.now()): number 
 export function formatDuration(ms: number): string {
   const parts: string[] = [];
   let rest = Math.round(ms / 1000);
-  for (const [unit, secs] of [["w", 604800], ["d", 86400], ["h", 3600], ["min", 60], ["s", 1]] as const) {
+  for (const [unit, secs] of [["y", 31536000], ["w", 604800], ["d", 86400], ["h", 3600], ["min", 60], ["s", 1]] as const) {
     if (rest >= secs) { parts.push(`${Math.floor(rest / secs)}${unit}`); rest %= secs; }
   }
   return parts.length ? parts.join(" ") : "0s";
