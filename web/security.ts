@@ -71,6 +71,12 @@ export class RateLimiter {
     return w.count <= this.perMinute;
   }
 
+  /** Hits counted for the key in its current window (0 when none). */
+  count(key: string, now = Date.now()): number {
+    const w = this.windows.get(key);
+    return w && w.resetAt > now ? w.count : 0;
+  }
+
   /** Seconds until the key's window ends (for Retry-After). */
   retryAfter(key: string, now = Date.now()): number {
     const w = this.windows.get(key);

@@ -2,6 +2,7 @@
 import type { AdhocRequest, AdhocResponse, Store } from "../../core/types.js";
 import type { Invite, InvitesApi } from "../invites/types.js";
 import { errors } from "./errors.js";
+import { RateLimiter } from "../../web/security.js";
 
 export interface PolicyOptions {
   hosts: readonly string[];
@@ -10,6 +11,8 @@ export interface PolicyOptions {
   accountInviteUsers: readonly string[];
   maxPending: number;
   maxPerDay: number;
+  /** Revoke/extend lookups a user may miss per minute (default 10). */
+  maxMissedLookups?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -29,6 +32,7 @@ export class Policy {
     private readonly now: () => number = Date.now,
   ) {
     this.hosts = opts.hosts.map((h) => h.toLowerCase());
+    this.misses = new RateLimiter(opts.maxMissedLookups ?? 10);
   }
 
   /** A user of one of the served hosts (a bare JID with a localpart). */
@@ -58,6 +62,20 @@ export class Policy {
   /** Whether the requester's contact invites also let the invitee register (Prosody's allow_user_invites). */
   mayInviteNewUsers(req: AdhocRequest): boolean {
     return req.isAdmin || this.opts.allowUserInvites || this.mayCreateAccountInvites(req);
+  }
+
+  /** Revoke and extend lookups that found nothing of the requester's, by bare JID, this minute. */
+  private readonly misses: RateLimiter;
+
+  /** Refuses a user who missed too often in the last minute (policy-violation, with when to retry). */
+  checkLookups(req: AdhocRequest): void {
+    const who = req.fromBare.toLowerCase();
+    if (this.misses.count(who) < (this.opts.maxMissedLookups ?? 10)) return;
+    throw errors.quota(`Too many invites not found for you in a minute; try again in ${this.misses.retryAfter(who)} s`, { limit: "lookups" });
+  }
+
+  missedLookup(req: AdhocRequest): void {
+    this.misses.hit(req.fromBare.toLowerCase());
   }
 
   mayManage(req: AdhocRequest, invite: Invite): boolean {

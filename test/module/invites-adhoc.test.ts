@@ -217,15 +217,30 @@ describe("invites_adhoc commands", () => {
       const pick = await r.run(NODES.revoke, ROMEO);
       expect(pick.form?.fields[0]?.type).to.equal("list-single");
       expect(pick.form?.fields[0]?.options?.map((o) => o.value)).to.deep.equal([a]);
+      // Someone else's invite and no invite at all get the same answer.
       const e = await refusal(r.run(NODES.revoke, ROMEO, { invite: b }));
-      expect(e.condition).to.equal("forbidden");
+      const none = await refusal(r.run(NODES.revoke, ROMEO, { invite: "AAAAAAAAAAAA" }));
+      expect(e.condition).to.equal("item-not-found");
       expect(e.message).to.contain("only revoke your own");
+      expect(e.message.replace(b, "X")).to.equal(none.message.replace("AAAAAAAAAAAA", "X"));
       await r.run(NODES.revoke, ROMEO, { invite: a });
       expect(invites.status((await invites.getById(a))!)).to.equal("revoked");
       await r.run(NODES.revoke, ADMIN, { invite: b });
       expect(invites.status((await invites.getById(b))!)).to.equal("revoked");
       expect(await refusal(r.run(NODES.revoke, ADMIN, { invite: "nosuchinvite" }))).to.include({ condition: "item-not-found", field: "invite" });
       expect((await r.run(NODES.revoke, ROMEO)).notes?.[0]?.text).to.contain("no pending invites");
+    });
+
+    it("limits a user's misses when naming invites to revoke or extend", async () => {
+      await start();
+      await r.run(NODES.invite, ROMEO);
+      const codes: string[] = [];
+      for (let i = 0; i < 12; i++) codes.push((await refusal(r.submit(NODES.revoke, ROMEO, { invite: `guess${String(i).padStart(7, "0")}` }))).condition);
+      expect(codes.slice(0, 10)).to.deep.equal(Array(10).fill("item-not-found"));
+      expect(codes.slice(10)).to.deep.equal(["policy-violation", "policy-violation"]);
+      // Another user is not affected.
+      await r.run(NODES.invite, JULIET);
+      expect((await refusal(r.submit(NODES.revoke, JULIET, { invite: "guess" }))).condition).to.equal("item-not-found");
     });
 
     it("extends a revoked invite back to life, but not a used one", async () => {
@@ -249,7 +264,7 @@ describe("invites_adhoc commands", () => {
       const e = await refusal(submit(ROMEO));
       expect(e.condition).to.equal("not-allowed");
       expect(e.message).to.contain("used up");
-      expect(await refusal(submit(JULIET))).to.include({ condition: "forbidden" });
+      expect(await refusal(submit(JULIET))).to.include({ condition: "item-not-found" });
     });
   });
 
