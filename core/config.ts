@@ -21,6 +21,8 @@ export interface CoreConfig {
   log: { level: string; file: string | undefined };
   /** Everything else at the top level: module options. */
   moduleOptions: Record<string, unknown>;
+  /** Whether the file itself holds a secret (one not taken from the environment with ${NAME}). */
+  secretsInFile: boolean;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +66,15 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
     throw new ConfigError([`${abs}${where}: not valid YAML: ${(e as Error).message.split("\n")[0]}`]);
   }
   return checkConfig(raw, abs, env);
+}
+
+/** Keys whose values are secrets, at any depth of the config. */
+const SECRET_KEY = /secret|password|passphrase|api_key|token/i;
+
+function holdsSecret(value: unknown, key = ""): boolean {
+  if (typeof value === "string") return SECRET_KEY.test(key) && value !== "" && !/\$\{[A-Za-z_]/.test(value);
+  if (value && typeof value === "object") return Object.entries(value).some(([k, v]) => holdsSecret(v, Array.isArray(value) ? key : k));
+  return false;
 }
 
 export function checkConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv = process.env): CoreConfig {
@@ -126,5 +137,6 @@ export function checkConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv =
     pluginPaths: ((data["plugin_paths"] ?? []) as string[]).map((p) => resolve(dir, p)),
     log: { level: String(log["level"] ?? "info"), file: log["file"] === undefined ? undefined : resolve(dir, String(log["file"])) },
     moduleOptions,
+    secretsInFile: holdsSecret(raw),
   };
 }

@@ -14,6 +14,7 @@ import { buildApp, clientIp, closeServer, listen, newRouter, type Mount } from "
 import { resolveModules } from "./loader.js";
 import { createLogger } from "./log.js";
 import { offlineAdmin } from "./xmpp/offline-admin.js";
+import { privateDir, warnIfReadable } from "./files.js";
 
 export type HostMode = "server" | "ctl" | "test";
 type IqHandler = (iq: IqRequest) => Promise<Element | void> | Element | void;
@@ -74,6 +75,8 @@ export class Host {
     }
     if (problems.length) throw new ConfigError(problems);
 
+    privateDir(config.dataDir, log);
+    warnIfReadable(config.file, config.secretsInFile, log);
     const storage = await openStorage(config.store, config.dataDir);
     const host = new Host(config, init.mode, log, storage, init.now ?? Date.now);
     const connect = init.connect ?? init.mode === "server";

@@ -10,6 +10,7 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(opts: { level: string; file?: string | undefined; stream?: DestinationStream }): Logger {
-  const destination = opts.stream ?? (opts.file ? pino.destination({ dest: opts.file, mkdir: true, sync: false }) : pino.destination(2));
+  // The log holds addresses and usernames: 0600, like the other files of the service.
+  const destination = opts.stream ?? (opts.file ? pino.destination({ dest: opts.file, mkdir: true, sync: false, mode: 0o600 }) : pino.destination(2));
   return pino({ level: opts.level, redact: { paths: REDACT_PATHS, censor: "[redacted]" }, base: { name: "xmpp-invites" } }, destination);
 }

@@ -2,6 +2,7 @@
 // keyv swallows adapter errors by default (emits them and answers undefined); here every
 // failure becomes a core.store error, so a broken database is never read as "no such invite".
 import { mkdirSync } from "node:fs";
+import { privateFile } from "./files.js";
 import { dirname, isAbsolute, resolve } from "node:path";
 import Keyv from "keyv";
 import type { Store } from "./types.js";
@@ -77,7 +78,11 @@ async function openKeyv(uri: string, dataDir: string): Promise<{ keyv: Keyv; pin
   if (scheme === "sqlite") {
     const rest = uri.slice("sqlite://".length);
     const path = rest === ":memory:" ? rest : isAbsolute(rest) ? rest : resolve(dataDir, rest);
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // Made 0600 before SQLite opens it; its -wal and -shm files take the same permissions.
+      privateFile(path);
+    }
     const adapter = new SqliteAdapter(path);
     // Values are plain JSON (no Buffers or BigInts), so plain JSON (de)serialization: it writes
     // the same text as keyv's default serializer for such values, at a fraction of the cost.

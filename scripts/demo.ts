@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     admins: [admin.jid],
     modules_enabled: modules,
     log: { level: "info", file: "xmpp-invites.log" },
-  })}`);
+  })}`, { mode: 0o600 });
   const host = await Host.create({ config: loadConfigFile(configPath), mode: "server" });
   await host.start();
   if (!(await waitFor(() => host.admin.connected, 15_000))) throw new Error(`the component did not connect to Prosody (see ${join(dir, "xmpp-invites.log")})`);

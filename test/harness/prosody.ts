@@ -2,6 +2,7 @@
 // loopback ports, run in the foreground as a child process.
 import { spawn, spawnSync, execFile, type ChildProcess } from "node:child_process";
 import { mkdtemp, mkdir, writeFile, rm, chown, readdir, stat } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:net";
@@ -108,7 +109,8 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<TestProso
   findProsody();
   const dir = await mkdtemp(join(tmpdir(), "xmpp-invites-prosody-"));
   const [c2sPort, componentPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-  const componentSecret = `secret-${Math.random().toString(36).slice(2)}`;
+  // The component secret gives server-admin rights (XEP-0133): from the CSPRNG, like any secret.
+  const componentSecret = randomBytes(18).toString("base64url");
   const configPath = join(dir, "prosody.cfg.lua");
   const logPath = join(dir, "prosody.log");
   await writeFile(configPath, configText({ dir, c2s: c2sPort, comp: componentPort, http: httpPort, secret: componentSecret, o: opts }));
