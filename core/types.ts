@@ -17,6 +17,8 @@ export { defineErrors, isModuleError, ModuleError, type ErrorSpec, type ErrorFac
 export { parseDuration, parseDate, parseTimeSpec, formatDuration } from "./duration.js";
 export { adminErrors, type AdminPort, type RosterItem, type Subscription } from "./admin.js";
 export type { ModuleEvents } from "./events.js";
+/** Builds XML elements (IQ payloads a module answers with, see mod.handleIq). */
+export { default as xml } from "@xmpp/xml";
 
 /** A module: one declared object, checked at load (see docs/modules.md). */
 export interface ModuleDefinition<O extends Record<string, OptionSpec<unknown>> = Record<string, OptionSpec<unknown>>, A = unknown> {
