@@ -15,7 +15,8 @@ import { originOf, RateLimiter } from "../../web/security.js";
 import { qrSvg } from "../../web/qr.js";
 import { avatar, codeForm, failurePage, invalidPage, inviterOf, notFound, tooManyPage } from "./render.js";
 import type { InvitesPageApi } from "./types.js";
-import { landingPage, setupPage, type LandingData } from "./landing.js";
+import { landingPage, offeredUri, setupPage, type LandingData } from "./landing.js";
+import type { InAppQuery } from "../invites_inapp/types.js";
 import { ShortCodes } from "./shortcodes.js";
 
 const CSS = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../web/style.css"), "utf8");
@@ -77,8 +78,19 @@ export default defineModule({
       const rel = renderLinkTemplate(o.invites_registration_page, { invite: { token }, app: app ?? {} }).replace(/&c=$/, "");
       return new URL(rel, mod.url()).href;
     };
+    /** Whether apps can use invites in-app on this host (invites_inapp answers; no answer: web first). */
+    const inApp = async (host: string) => {
+      const q: InAppQuery = { host, available: false };
+      try {
+        await mod.fire("in-app-paths", q);
+      } catch (err) {
+        mod.log.warn({ err, host }, "could not tell whether in-app paths work; offering the web first");
+        return false;
+      }
+      return q.available;
+    };
     const api: InvitesPageApi = {
-      site, apps, landingUrl, registerUrl,
+      site, apps, landingUrl, registerUrl, inApp,
       app: (id) => (typeof id === "string" ? byId.get(id) : undefined),
       get codeAction() { return `${pagePath()}/code`; },
       ctx: (req, res) => pageCtx(req, res, site),
@@ -129,14 +141,16 @@ export default defineModule({
 
     const landingData = async (req: HttpRequest, ctx: PageCtx, invite: Invite, token: string): Promise<LandingData> => {
       const uri = invites.uriFor(invite, token);
+      const inAppHere = await inApp(invite.host);
       const canRegister = invite.type === "account" || invite.type === "account_and_contact";
       const setupUrl = (app: SiteApp) => `${mod.url(`/setup/${encodeURIComponent(app.id)}`)}?${token}`;
       return {
-        invite, uri, inviter: api.inviter(invite),
+        invite, inApp: inAppHere, uri: offeredUri(invite, uri, inAppHere), inviter: api.inviter(invite),
         apps: sortApps(apps, detectPlatform(req.get("user-agent"))),
         registerUrl: (app) => registerUrl(token, app),
         proceedUrl(app) {
           if (!canRegister) return setupUrl(app);
+          if (!inAppHere) return registerUrl(token, app);
           if (app.magic_link_format) return renderLinkTemplate(app.magic_link_format, { app, invite: { token, uri }, base_url: baseUrl() });
           return app.supports_preauth_uri ? setupUrl(app) : registerUrl(token, app);
         },
@@ -162,7 +176,7 @@ export default defineModule({
       const v = await validate(token);
       if (!v.ok) return sendInvalid(res, ctx, v.reason, v.invite);
       const data = await landingData(req, ctx, v.invite, token);
-      res.setHeader("Link", `<${data.uri}>; rel="alternate"`);
+      if (data.uri) res.setHeader("Link", `<${data.uri}>; rel="alternate"`);
       sendPage(res, 200, landingPage(ctx, data), site.policy);
     }));
 
@@ -175,7 +189,7 @@ export default defineModule({
       const back = `${mod.url()}?${token}`;
       if (!app) return sendPage(res, 404, layout(ctx, { title: ctx.t("not_found_title"), body: notFound(ctx, api.codeAction) }), site.policy);
       const data = await landingData(req, ctx, v.invite, token!);
-      res.setHeader("Link", `<${data.uri}>; rel="alternate"`);
+      if (data.uri) res.setHeader("Link", `<${data.uri}>; rel="alternate"`);
       sendPage(res, 200, setupPage(ctx, data, app, back), site.policy);
     }));
 
@@ -226,14 +240,15 @@ export default defineModule({
           res.status(404).json({ error: "invites_page.unknown_code", message: "No usable invite has this code (unknown, expired, revoked or used up)" });
           return;
         }
-        res.json(pairingJson(v.invite, token, invites.uriFor(v.invite, token)));
+        const inAppHere = await inApp(v.invite.host);
+        res.json({ ...pairingJson(v.invite, token, offeredUri(v.invite, invites.uriFor(v.invite, token), inAppHere) ?? null), in_app: inAppHere });
       } catch (err) {
         mod.log.warn({ err }, "pairing lookup failed");
         res.status(503).json({ error: "invites_page.unavailable", message: "The invite store is not reachable; try again shortly" });
       }
     });
 
-    function pairingJson(invite: Invite, token: string, uri: string) {
+    function pairingJson(invite: Invite, token: string, uri: string | null) {
       const inviter = api.inviter(invite);
       const abs = (u: string | undefined) => (u && u.startsWith("/") ? `${baseUrl()}${u}` : u);
       return {

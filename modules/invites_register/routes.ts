@@ -68,10 +68,10 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
     const inviter = invite.type === "reset" ? undefined : pages.inviter(invite);
     return inviter ? pages.avatar(inviter.name, inviter.avatar, "big") : undefined;
   };
-  const form = (req: HttpRequest, res: HttpResponse, ctx: PageCtx, invite: Invite, token: string, app: SiteApp | undefined, status: number, error?: string, user?: string) => {
+  const form = async (req: HttpRequest, res: HttpResponse, ctx: PageCtx, invite: Invite, token: string, app: SiteApp | undefined, status: number, error?: string, user?: string) => {
     const body = registerForm(ctx, {
       invite, token, app, csrf: csrfFor(req, res, token), action: ctx.path, picture: picture(invite, app),
-      minLength: d.flow.policy.length, uri: invites.uriFor(invite, token), ...(error ? { error } : {}), ...(user ? { user } : {}),
+      policy: d.flow.policy, inApp: await pages.inApp(invite.host), uri: invites.uriFor(invite, token), ...(error ? { error } : {}), ...(user ? { user } : {}),
     });
     send(res, { status, body }, app);
   };
@@ -85,7 +85,7 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
       const v = await invites.validate(token);
       if (!v.ok) return send(res, pages.invalidPage(ctx, v.reason, v.invite));
       if (v.invite.type === "contact") return landing(res, token);
-      form(req, res, ctx, v.invite, token, pages.app(req.query["c"]), 200);
+      await form(req, res, ctx, v.invite, token, pages.app(req.query["c"]), 200);
     } catch (err) {
       d.mod.log.warn({ err }, "registration page failed");
       send(res, pages.failurePage(ctx, err));

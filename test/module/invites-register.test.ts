@@ -277,6 +277,41 @@ describe("invites_register module", () => {
     expect(threw, "a registration cannot be finished twice").to.equal(true);
   });
 
+  it("lets a server that changes the password itself begin and finish a reset, with the reset's rules", async () => {
+    const reg = h.api<InvitesRegisterApi>("invites_register");
+    const c = await invites.createReset({ host: "localhost", source: "test", username: "olga" });
+    const code = async (p: Promise<unknown>) => { try { await p; } catch (e) { return (e as { code: string }).code; } return "accepted"; };
+    expect(await code(reg.beginReset({ token: c.token, username: "mallory", password: "a long password" }))).to.equal("invites.username_mismatch");
+    expect(await code(reg.beginReset({ token: c.token, username: "olga", password: "olga-secret-1" }))).to.equal("invites_register.weak_password");
+    const account = await invites.createAccount({ host: "localhost", source: "test" });
+    expect(await code(reg.beginReset({ token: account.token, password: "a long password" }))).to.equal("invites_register.not_a_reset");
+    expect((await invites.get(c.token))!.usesPending, "refusals reserve nothing").to.equal(0);
+
+    const failed = await reg.beginReset({ token: c.token, username: "Olga", password: "a long password" });
+    expect(failed.jid).to.equal("olga@localhost");
+    expect(await reg.finishReset(failed, false)).to.equal(undefined);
+    expect((await invites.validate(c.token)).ok, "a failed reset gives the use back").to.equal(true);
+    const pending = await reg.beginReset({ token: c.token, password: "a long password" });
+    expect(await reg.finishReset(pending, true)).to.equal("olga@localhost");
+    expect((await invites.get(c.token))!.usesCompleted).to.equal(1);
+    expect(await code(reg.finishReset(pending, true)), "a reset cannot be finished twice").to.not.equal("accepted");
+  });
+
+  it("shows every password rule before the first try, and names a real app (or \"your chat app\") on the success page", async () => {
+    const c = await invites.createAccount({ host: "localhost", source: "test" });
+    const form = await openForm(`/register?t=${c.token}`);
+    expect(form.html).to.include("At least 10 characters.").and.include("It must not contain your username.");
+    expect(form.html).to.include('minlength="10"').and.include('maxlength="1000"');
+    const done = await form.submit({ user: "quinn", password: "a long password", token: c.token });
+    expect(done.body).to.include("<li>Open your chat app.</li>").and.not.to.include("Open XMPP");
+    const withApp = await invites.createAccount({ host: "localhost", source: "test" });
+    const monal = await openForm(`/register?t=${withApp.token}&c=monal`);
+    // Without the server module, Monal could not take the invite: no link hands it over.
+    expect(monal.html).not.to.include("xmpp:");
+    const after = await monal.submit({ user: "rhea", password: "a long password", token: withApp.token, app_id: "monal" });
+    expect(after.body).to.include("<li>Open Monal.</li>").and.include("Download Monal");
+  });
+
   it("shows the form in French for Accept-Language: fr", async () => {
     const c = await invites.createAccount({ host: "localhost", source: "test" });
     const form = await openForm(`/register?t=${c.token}`, "fr");
