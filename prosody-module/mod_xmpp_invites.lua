@@ -12,6 +12,8 @@ local st = require "util.stanza";
 local jid = require "util.jid";
 local id = require "util.id";
 local async = require "util.async";
+local promise = require "util.promise";
+local errors = require "util.error";
 local usermanager = require "core.usermanager";
 local rostermanager = require "core.rostermanager";
 local nodeprep = require "util.encodings".stringprep.nodeprep;
@@ -35,12 +37,20 @@ local boot = prosody.xmpp_invites_boot;
 
 module:depends("adhoc");
 
+-- Requests waiting for the component: they fail at once if it disconnects, not at the timeout.
+local waiting = {};
+
 -- One request to the component; waits (the caller runs in a session's async runner).
 -- Returns the reply's payload (an empty <result/> for an empty reply), or nil and the error.
 local function ask(iq_type, from, payload)
 	local iq = st.iq({ type = iq_type, from = from, to = component, id = id.short() }):add_child(payload);
-	local result, err = async.wait_for(module:send_iq(iq, nil, timeout));
+	local key = {};
+	local lost = promise.new(function (_, reject) waiting[key] = reject; end);
+	local result, err = async.wait_for(promise.race({ module:send_iq(iq, nil, timeout), lost }));
+	waiting[key] = nil;
 	if not result then return nil, err; end
+	-- A bounce from the server itself (component not connected) comes back as the reply.
+	if result.stanza.attr.type == "error" then return nil, errors.from_stanza(result.stanza); end
 	return result.stanza.tags[1] or st.stanza("result"), nil;
 end
 
@@ -67,6 +77,19 @@ local function error_reply(stanza, err)
 	return reply:add_child(st.clone(given));
 end
 
+-- A handler that fails still answers the client (RFC 6120 §8.2.3), its traceback in the log.
+-- (Lua 5.1 cannot wait inside xpcall; there the handlers run as they are.)
+local function answering(handler)
+	if _VERSION == "Lua 5.1" then return handler; end
+	return function (event)
+		local ok, ret = xpcall(handler, debug.traceback, event);
+		if ok then return ret; end
+		module:log("error", "%s", ret);
+		event.origin.send(st.error_reply(event.stanza, "wait", "internal-server-error"));
+		return true;
+	end
+end
+
 -- The component learns that in-app paths work for this host: when this module loads and
 -- each time the component (re)connects.
 local function announce()
@@ -83,6 +106,12 @@ local function watch_component()
 	local host = prosody.hosts[component];
 	if not host then return; end
 	module:hook_object_event(host.events, "component-authenticated", function () module:add_timer(0, announce); end);
+	module:hook_object_event(host.events, "component-disconnected", function ()
+		for key, reject in pairs(waiting) do
+			waiting[key] = nil;
+			reject(errors.new({ type = "wait", condition = "remote-server-timeout", text = "The component disconnected" }));
+		end
+	end);
 	-- mod_component's own flag: without a connected component the announcement would only bounce.
 	local env = host.modules and host.modules.component;
 	if not env or env.connected then announce(); end
@@ -108,7 +137,7 @@ end, -1);
 
 -- XEP-0445 §3: <preauth/> before registering. The component checks the token (and counts
 -- guesses per address); the use is only reserved when the client registers.
-module:hook("stanza/iq/"..xmlns_pars..":preauth", function (event)
+module:hook("stanza/iq/"..xmlns_pars..":preauth", answering(function (event)
 	local session, stanza = event.origin, event.stanza;
 	if session.type ~= "c2s_unauthed" or stanza.attr.type ~= "set" then return; end
 	local token = stanza.tags[1].attr.token;
@@ -124,7 +153,7 @@ module:hook("stanza/iq/"..xmlns_pars..":preauth", function (event)
 	session.xmpp_invite = { token = token, type = info.attr.type, username = info.attr.username };
 	session.send(st.reply(stanza));
 	return true;
-end);
+end));
 
 local function registration_form(invite)
 	local query = st.stanza("query", { xmlns = xmlns_register })
@@ -135,13 +164,24 @@ local function registration_form(invite)
 	return query:tag("password"):up();
 end
 
--- XEP-0077 §3.1 fields, or the same fields in a submitted data form (XEP-0004).
+-- XEP-0077 §3.1 fields, or the same fields in a submitted data form (XEP-0004). Returns
+-- the values, or nil and the name of a field given more than once.
 local function submitted(query)
-	local form = query:get_child("x", "jabber:x:data");
-	if not form then return query:get_child_text("username"), query:get_child_text("password"); end
-	local values = {};
-	for field in form:childtags("field") do values[field.attr.var or ""] = field:get_child_text("value"); end
-	return values.username, values.password;
+	local values, form = {}, query:get_child("x", "jabber:x:data");
+	for _, name in ipairs({ "username", "password" }) do
+		local count = 0;
+		if form then
+			for field in form:childtags("field") do
+				if field.attr.var == name then
+					for value in field:childtags("value") do count = count + 1; values[name] = value:get_text(); end
+				end
+			end
+		else
+			for el in query:childtags(name) do count = count + 1; values[name] = el:get_text(); end
+		end
+		if count > 1 then return nil, name; end
+	end
+	return values;
 end
 
 -- Creates the account the component reserved a use for. No wait between the check and the
@@ -154,7 +194,7 @@ local function create_account(username, password)
 		return nil, "cancel", "conflict", "The username "..username.." is already taken";
 	end
 	local ok, err = usermanager.create_user(username, password, module.host);
-	if not ok then return nil, "modify", "not-acceptable", tostring(err or "The server refused this account"); end
+	if not ok then return nil, "modify", "not-acceptable", "The server refused this account: "..tostring(err or "no reason given"); end
 	return true;
 end
 
@@ -202,7 +242,7 @@ local function reset(session, stanza, invite, username, password)
 	local ok, why = usermanager.set_password(name, password, module.host);
 	finish(rid, ok);
 	if not ok then
-		session.send(st.error_reply(stanza, "modify", "not-acceptable", tostring(why or "The server refused this password")));
+		session.send(st.error_reply(stanza, "modify", "not-acceptable", "The server refused this password: "..tostring(why or "no reason given")));
 		return;
 	end
 	module:log("info", "Password of %s@%s reset in-app through an invite", name, module.host);
@@ -211,7 +251,7 @@ local function reset(session, stanza, invite, username, password)
 end
 
 -- XEP-0077 in-band registration on an unauthenticated stream; only after <preauth/>.
-module:hook("stanza/iq/"..xmlns_register..":query", function (event)
+module:hook("stanza/iq/"..xmlns_register..":query", answering(function (event)
 	local session, stanza = event.origin, event.stanza;
 	if session.type ~= "c2s_unauthed" then return; end
 	local invite = session.xmpp_invite;
@@ -233,7 +273,12 @@ module:hook("stanza/iq/"..xmlns_register..":query", function (event)
 		session.send(st.error_reply(stanza, "auth", "registration-required"));
 		return true;
 	end
-	local username, password = submitted(query);
+	local values, repeated = submitted(query);
+	if not values then
+		session.send(st.error_reply(stanza, "modify", "bad-request", "The "..repeated.." is given more than once; send one"));
+		return true;
+	end
+	local username, password = values.username, values.password;
 	username = (username and username ~= "") and username or invite.username or "";
 	if not password or password == "" or username == "" then
 		session.send(st.error_reply(stanza, "modify", "not-acceptable", "Enter a username and a password"));
@@ -242,7 +287,7 @@ module:hook("stanza/iq/"..xmlns_register..":query", function (event)
 	if invite.type == "reset" then reset(session, stanza, invite, username, password);
 	else register(session, stanza, invite, username, password); end
 	return true;
-end, 10);
+end), 10);
 
 -- XEP-0379 §2: a subscription request with a contact invite's token is approved at once,
 -- and the inviter subscribes back, so both sides end with subscription "both".
@@ -304,14 +349,14 @@ local function relay(requester, iq_type, payload)
 	return ask(iq_type, from, st.clone(payload));
 end
 
-module:hook("iq-set/host/"..xmlns_commands..":command", function (event)
+module:hook("iq-set/host/"..xmlns_commands..":command", answering(function (event)
 	local origin, stanza = event.origin, event.stanza;
 	if not relayed[stanza.tags[1].attr.node] then return; end
 	local command, err = relay(stanza.attr.from, "set", stanza.tags[1]);
 	if not command then origin.send(error_reply(stanza, err)); return true; end
 	origin.send(st.reply(stanza):add_child(command));
 	return true;
-end, 600);
+end), 600);
 
 -- XEP-0050 §2.2: the commands this user may run, as the component lists them for the user.
 module:hook("host-disco-items-node", function (event)

@@ -24,10 +24,12 @@ export interface ProtocolDeps {
   log: Logger;
 }
 
+// Past these a request is malformed; below them the registration rules speak (username length,
+// password policy), so that the app's user reads which rule a name or password breaks.
 const TOKEN_MAX = 200;
-const NAME_MAX = 1023;
+const NAME_MAX = 3071;
 const JID_MAX = 3071;
-const PASSWORD_MAX = 4096;
+const PASSWORD_MAX = 65_536;
 
 export function serverProtocol(d: ProtocolDeps): (iq: IqRequest) => Promise<Element | void> {
   return async (iq) => {
@@ -92,9 +94,16 @@ async function settle(d: ProtocolDeps, host: string, orphans: Held[]): Promise<v
   }
 }
 
+/** The token an app presented: one longer than any token is simply not an invite. */
+function presented(el: Element): string {
+  const t = attr(el, "token", JID_MAX, true);
+  if (t.length > TOKEN_MAX) throw invitesErrors.invalid();
+  return t;
+}
+
 async function token(d: ProtocolDeps, host: string, el: Element): Promise<Element> {
   guard(d, host, el);
-  const t = attr(el, "token", TOKEN_MAX, true);
+  const t = presented(el);
   const v = await d.invites.validate(t);
   if (!v.ok) throw invitesErrors[v.reason]();
   const invite = v.invite;
@@ -153,7 +162,7 @@ async function done(d: ProtocolDeps, host: string, el: Element): Promise<undefin
 async function subscribe(d: ProtocolDeps, host: string, el: Element): Promise<undefined> {
   guard(d, host, el);
   await acceptSubscription(d.invites, d.log, {
-    token: attr(el, "token", TOKEN_MAX, true),
+    token: presented(el),
     inviter: attr(el, "inviter", JID_MAX, true),
     contact: attr(el, "contact", JID_MAX, true),
     host,

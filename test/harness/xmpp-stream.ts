@@ -31,8 +31,8 @@ function refusal(stanza: Element): StanzaRefusal {
   return new StanzaRefusal(condition?.name ?? "undefined-condition", String(error?.attrs.type ?? ""), error?.getChildText("text", NS_STANZAS) ?? "");
 }
 
-export function openStream(opts: { port: number; domain: string; host?: string; timeoutMs?: number }): Promise<RawStream> {
-  const socket = connect({ port: opts.port, host: opts.host ?? "127.0.0.1" });
+export function openStream(opts: { port: number; domain: string; host?: string; timeoutMs?: number; localAddress?: string }): Promise<RawStream> {
+  const socket = connect({ port: opts.port, host: opts.host ?? "127.0.0.1", ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
   const parser = new Parser();
   const waiting = new Map<string, { resolve(el: Element): void; reject(e: Error): void }>();
   let closed = false;

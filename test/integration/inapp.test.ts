@@ -214,6 +214,22 @@ describe("in-app onboarding with a real Prosody and mod_xmpp_invites", function 
     expect(field(account.getChild("x", "jabber:x:data")!, "uri")).to.match(/^xmpp:newbie@localhost\?register;preauth=/);
   });
 
+  it("tells the app at once that invites are unreachable while the component is away, and works again once it is back", async () => {
+    const c = await invites.createAccount({ host: "localhost", source: "test" });
+    await t.host.link!.stop();
+    try {
+      const away = await refused(preauth(await stream(), "localhost", c.token));
+      expect([away.type, away.condition, away.text]).to.deep.equal(["wait", "remote-server-timeout", "The invite service is not reachable right now; try again in a few minutes"]);
+    } finally {
+      await t.host.link!.start();
+    }
+    await waitFor("the announcement after reconnecting", () => t.api<InvitesInAppApi>("invites_inapp").available("localhost"));
+    const s = await stream();
+    await preauth(s, "localhost", c.token);
+    await register(s, "localhost", "gale", PASSWORD);
+    expect(await canLogIn("gale@localhost", PASSWORD)).to.equal(true);
+  });
+
   it("rate-limits token guesses through the server per app address, as the web does", async () => {
     const c = await invites.createAccount({ host: "localhost", source: "test" });
     const s = await stream();

@@ -102,7 +102,7 @@ describe("invites_inapp: the server protocol", () => {
     const cases: [string, Record<string, string>, string | string[] | undefined, string][] = [
       ["token", {}, undefined, "<token/> needs a token attribute"],
       ["register", { token: c.token }, "a long password", "<register/> needs a boot attribute"],
-      ["register", { token: c.token, boot: "b", username: "x".repeat(1024) }, "a long password", "<register/> username: at most 1023 characters"],
+      ["register", { token: c.token, boot: "b", username: "x".repeat(3072) }, "a long password", "<register/> username: at most 3071 characters"],
       ["register", { token: c.token, boot: "b", username: "dana" }, ["a long password", "another one"], "<register/> has 2 <password/> elements; send one"],
       ["done", { id: "x", ok: "maybe" }, undefined, '<done/> ok: expected true or false, got "maybe"'],
       ["nonsense", {}, undefined, `Unknown element <nonsense/> in ${NS}`],
@@ -120,6 +120,8 @@ describe("invites_inapp: the server protocol", () => {
     expect(weak).to.deep.include({ code: "invites_register.weak_password", condition: "not-acceptable", message: "The password must not contain the username." });
     const spaced = await refusal(send("register", { token: c.token, boot: "b1", username: "two words" }, { password: "a long password" }));
     expect(spaced.code).to.equal("invites_register.bad_username");
+    const long = await refusal(send("register", { token: c.token, boot: "b1", username: "x".repeat(100) }, { password: "a long password" }));
+    expect(long.message, "the rule, in words for the app's user").to.equal("This username cannot be used: username is longer than 64 characters");
 
     const first = await send("register", { token: c.token, boot: "b1", username: "Dana", ip: "192.0.2.1" }, { password: "a long password" });
     expect(first?.attrs.username, "the canonical name the server must create").to.equal("dana");
