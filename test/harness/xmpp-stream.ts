@@ -2,7 +2,11 @@
 // server (RFC 6120 §4.2), its stream features, then raw stanzas (XEP-0445 <preauth/>,
 // XEP-0077 in-band registration). No SASL: the app logs in afterwards (xmpp-client.ts).
 import { connect } from "node:net";
-import xml, { Parser, type Element } from "@xmpp/xml";
+import xml, { type Element, type Parser as XmlParser } from "@xmpp/xml";
+
+// @xmpp/xml is CommonJS: its Parser is a property of the default export (Node's ESM loader
+// does not see it as a named export).
+const { Parser } = xml as unknown as { Parser: typeof XmlParser };
 
 export { xml };
 
