@@ -171,6 +171,22 @@ describe("invites_register module", () => {
     expect(admin.accounts.has("frank@localhost")).to.equal(true);
   });
 
+  it("says \"try again shortly\", not \"already used\", while the only use is held during an XMPP server outage", async () => {
+    const c = await invites.createAccount({ host: "localhost", source: "test" });
+    const form = await openForm(`/register?t=${c.token}`);
+    // A registration that began as the server went away: its use is held until recovery knows.
+    const held = await invites.reserve(c.token, "uma");
+    admin.down = true;
+    const retry = await form.submit({ user: "uma", password: "a long password", token: c.token });
+    expect(retry.status).to.equal(503);
+    expect(retry.body).to.include("Please try again shortly");
+    expect((await fetch(new URL(`/register?t=${c.token}`, h.baseUrl))).status).to.equal(503);
+    admin.down = false;
+    const back = await form.submit({ user: "uma", password: "a long password", token: c.token });
+    expect(back.status, "once the server is back, a held use is what it is: in use").to.equal(410);
+    await invites.release(held);
+  });
+
   it("resets the bound account's password and never creates an account", async () => {
     admin.accounts.set("gina@localhost", "old password!");
     const c = await invites.createReset({ host: "localhost", source: "test", username: "gina" });
