@@ -36,7 +36,7 @@ const schemaPath = resolve(dirname(fileURLToPath(import.meta.url)), "../config/s
 const ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: false });
 const validate = ajv.compile(JSON.parse(readFileSync(schemaPath, "utf8")) as object);
 
-export const DEFAULT_MODULES = ["invites", "invites_api", "invites_page", "invites_register", "invites_adhoc"];
+export const DEFAULT_MODULES = ["invites", "invites_api", "invites_page", "invites_register", "invites_adhoc", "invites_inapp"];
 
 /** Replaces ${NAME} with the environment variable NAME; a missing one is a problem. */
 function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string, problems: string[]): unknown {

@@ -5,6 +5,8 @@
 export interface ModuleEvents {
   /** The component link is (again) connected to the XMPP server: admin operations work. */
   "component-online": Record<string, never>;
+  /** The link to the XMPP server was lost; it reconnects on its own (then component-online). */
+  "component-offline": Record<string, never>;
 }
 
 type Handler = (payload: never) => unknown;

@@ -91,6 +91,9 @@ export class Host {
       link.on("online", () => {
         host.events.fire("component-online", {}).catch((err: unknown) => log.warn({ err }, "a component-online handler failed"));
       });
+      link.on("offline", () => {
+        host.events.fire("component-offline", {}).catch((err: unknown) => log.warn({ err }, "a component-offline handler failed"));
+      });
     }
     try {
       for (const def of defs) {

@@ -18,6 +18,8 @@ export { parseDuration, parseDate, parseTimeSpec, formatDuration } from "./durat
 export { illegalXmlChar } from "./xmpp/xml-chars.js";
 export { adminErrors, type AdminPort, type RosterItem, type Subscription } from "./admin.js";
 export type { ModuleEvents } from "./events.js";
+/** Builds XML elements (IQ payloads a module answers with, see mod.handleIq). */
+export { default as xml } from "@xmpp/xml";
 
 /** A module: one declared object, checked at load (see docs/modules.md). */
 export interface ModuleDefinition<O extends Record<string, OptionSpec<unknown>> = Record<string, OptionSpec<unknown>>, A = unknown> {

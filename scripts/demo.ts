@@ -47,12 +47,13 @@ async function ctl(host: Host, argv: string[]): Promise<string> {
 async function main(): Promise<void> {
   ensureProsody();
   const { startProsody } = await import("../test/harness/prosody.js");
-  const prosody = await startProsody();
+  // With the server module, so that apps can use the printed invite in-app.
+  const prosody = await startProsody({ serverModule: true });
   const dir = join(root, ".demo");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const httpPort = await freePort();
-  const modules = ["invites", "invites_api", "invites_page", "invites_register", "invites_adhoc"]
+  const modules = ["invites", "invites_api", "invites_page", "invites_register", "invites_adhoc", "invites_inapp"]
     .filter((m) => existsSync(join(root, "modules", m, "index.ts")));
   const admin = { jid: `admin@${prosody.domain}`, password: randomBytes(9).toString("base64url") };
   const configPath = join(dir, "config.yml");
@@ -83,8 +84,13 @@ async function main(): Promise<void> {
     lines.push(`api key: ${key.split("\n").pop()}`);
   }
   if (modules.includes("invites")) {
-    const link = await ctl(host, ["invite", "create_contact", admin.jid, "--allow-registration"]);
-    lines.push(`invite: ${link.split("\n").find((l) => /^(https?|xmpp):/.test(l)) ?? link}`);
+    const made = JSON.parse(await ctl(host, ["--json", "invite", "create_contact", admin.jid, "--allow-registration"])) as { link: string; uri: string };
+    lines.push(`invite: ${made.link}`, `invite uri: ${made.uri}`);
+  }
+  if (modules.includes("invites_inapp")) {
+    // mod_xmpp_invites announces itself once the component is connected.
+    const inApp = host.api<{ available(h: string): boolean }>("invites_inapp");
+    lines.push(`in-app: ${(await waitFor(() => inApp.available(prosody.domain), 10_000)) ? "on (mod_xmpp_invites announced itself)" : "off (no announcement from mod_xmpp_invites)"}`);
   }
   process.stdout.write(`${lines.join("\n")}\n(Ctrl-C stops the demo)\n`);
 

@@ -28,6 +28,11 @@ export function appText(app: SiteApp, lang: string, which: "text" | "setup" | "d
 
 export const PLATFORMS = ["Android", "iOS", "macOS", "Windows", "Linux", "Web"] as const;
 
+/** An app that runs only in the browser (Movim): it opens no xmpp: URI. */
+export function isWebApp(app: SiteApp): boolean {
+  return app.platforms.length > 0 && app.platforms.every((p) => p.toLowerCase() === "web");
+}
+
 const PLAY = "https://play.google.com/store/apps/details?id=";
 
 export const DEFAULT_APPS: Omit<SiteApp, "id">[] = [

@@ -7,6 +7,7 @@ import type { Invite } from "../invites/types.js";
 import { layout, type PageCtx } from "../../web/layout.js";
 import type { RateLimiter } from "../../web/security.js";
 import type { Kit } from "./kit.js";
+import { offeredUri } from "./landing.js";
 import { codeForm } from "./render.js";
 import type { ShortCodes } from "./shortcodes.js";
 
@@ -48,13 +49,13 @@ export function codeRoutes(router: Router, kit: Kit, d: CodeDeps): void {
     await openCode(res, ctx, String(req.params["code"]));
   }));
 
-  const pairingJson = (invite: Invite, token: string) => {
+  const pairingJson = (invite: Invite, token: string, uri: string | null) => {
     const inviter = api.inviter(invite);
     const abs = (u: string | undefined) => (u && u.startsWith("/") ? `${d.baseUrl()}${u}` : u);
     return {
       type: invite.type,
       landing_url: api.landingUrl(token),
-      uri: invites.uriFor(invite, token),
+      uri,
       expires: new Date(invite.expiresAt).toISOString(),
       site: { name: api.site.name, logo: abs(api.site.logo) ?? null },
       inviter: inviter ? { jid: inviter.jid, name: inviter.name, avatar: abs(inviter.avatar) ?? null } : null,
@@ -77,7 +78,9 @@ export function codeRoutes(router: Router, kit: Kit, d: CodeDeps): void {
         res.status(404).json({ error: "invites_page.unknown_code", message: "No usable invite has this code (unknown, expired, revoked or used up)" });
         return;
       }
-      res.json(pairingJson(v.invite, token));
+      // The xmpp: URI only where an app can use it (the server module announced itself).
+      const inAppHere = await api.inApp(v.invite.host);
+      res.json({ ...pairingJson(v.invite, token, offeredUri(v.invite, invites.uriFor(v.invite, token), inAppHere) ?? null), in_app: inAppHere });
     } catch (err) {
       d.log.warn({ err }, "pairing lookup failed");
       res.status(503).json({ error: "invites_page.unavailable", message: "The invite store is not reachable; try again shortly" });

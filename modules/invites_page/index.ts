@@ -14,6 +14,7 @@ import { codeRoutes } from "./code-routes.js";
 import { makeKit } from "./kit.js";
 import { landingRoutes, notFoundRoute } from "./landing-routes.js";
 import { avatar, failurePage, invalidPage, inviterOf, tooManyPage } from "./render.js";
+import type { InAppQuery } from "../invites_inapp/types.js";
 import { ShortCodes } from "./shortcodes.js";
 import type { InvitesPageApi } from "./types.js";
 
@@ -59,8 +60,19 @@ export default defineModule({
     const landingUrl = (token: string) => o.invites_page
       ? renderLinkTemplate(o.invites_page, { invite: { token }, token, host: mod.config.hosts[0] })
       : `${mod.url()}?${token}`;
+    /** Whether apps can use invites in-app on this host (invites_inapp answers; no answer: web first). */
+    const inApp = async (host: string) => {
+      const q: InAppQuery = { host, available: false };
+      try {
+        await mod.fire("in-app-paths", q);
+      } catch (err) {
+        mod.log.warn({ err, host }, "could not tell whether in-app paths work; offering the web first");
+        return false;
+      }
+      return q.available;
+    };
     const api: InvitesPageApi = {
-      site, apps, landingUrl,
+      site, apps, landingUrl, inApp,
       registerUrl(token, app) {
         const rel = renderLinkTemplate(o.invites_registration_page, { invite: { token }, app: app ?? {} }).replace(/&c=$/, "");
         return new URL(rel, mod.url()).href;

@@ -7,7 +7,7 @@ import { detectPlatform, renderLinkTemplate, sortApps, type SiteApp } from "../.
 import { layout, type PageCtx } from "../../web/layout.js";
 import { qrSvg } from "../../web/qr.js";
 import type { Kit } from "./kit.js";
-import { landingPage, setupPage, type LandingData } from "./landing.js";
+import { landingPage, offeredUri, setupPage, type LandingData } from "./landing.js";
 import { codeForm, notFound } from "./render.js";
 
 /** Prosody's landing URL is /invites_page?TOKEN; ?t=TOKEN is accepted too. */
@@ -28,14 +28,16 @@ export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleCon
 
   const landingData = async (req: HttpRequest, ctx: PageCtx, invite: Invite, token: string): Promise<LandingData> => {
     const uri = invites.uriFor(invite, token);
+    const inAppHere = await api.inApp(invite.host);
     const canRegister = invite.type === "account" || invite.type === "account_and_contact";
     const setupUrl = (app: SiteApp) => `${d.mod.url(`/setup/${encodeURIComponent(app.id)}`)}?${token}`;
     return {
-      invite, uri, inviter: api.inviter(invite),
+      invite, inApp: inAppHere, uri: offeredUri(invite, uri, inAppHere), inviter: api.inviter(invite),
       apps: sortApps(api.apps, detectPlatform(req.get("user-agent"))),
       registerUrl: (app) => api.registerUrl(token, app),
       proceedUrl(app) {
         if (!canRegister) return setupUrl(app);
+        if (!inAppHere) return api.registerUrl(token, app);
         if (app.magic_link_format) return renderLinkTemplate(app.magic_link_format, { app, invite: { token, uri }, base_url: d.baseUrl() });
         return app.supports_preauth_uri ? setupUrl(app) : api.registerUrl(token, app);
       },
@@ -57,7 +59,7 @@ export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleCon
     const v = await kit.validate(token);
     if (!v.ok) return kit.sendInvalid(res, ctx, v.reason, v.invite);
     const data = await landingData(req, ctx, v.invite, token);
-    res.setHeader("Link", `<${data.uri}>; rel="alternate"`);
+    if (data.uri) res.setHeader("Link", `<${data.uri}>; rel="alternate"`);
     kit.send(res, 200, landingPage(ctx, data));
   }));
 
@@ -69,7 +71,7 @@ export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleCon
     const app = api.app(req.params["app"]);
     if (!app) return kit.send(res, 404, layout(ctx, { title: ctx.t("not_found_title"), body: notFound(ctx, api.codeAction) }));
     const data = await landingData(req, ctx, v.invite, token!);
-    res.setHeader("Link", `<${data.uri}>; rel="alternate"`);
+    if (data.uri) res.setHeader("Link", `<${data.uri}>; rel="alternate"`);
     kit.send(res, 200, setupPage(ctx, data, app, `${d.mod.url()}?${token}`));
   }));
 }

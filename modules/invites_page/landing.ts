@@ -1,15 +1,21 @@
-// The landing page for each invite type, and the per-app setup page.
+// The landing page for each invite type, and the per-app setup page. They offer only what
+// works: an app gets the invite itself (the xmpp: URI with its token) only when the XMPP
+// server runs the server module (inApp); otherwise the account is made in the browser
+// first and the app is set up with the new address.
 import type { Invite } from "../invites/types.js";
 import { html, safeUrl, type Html } from "../../web/html.js";
 import { formatDate } from "../../web/i18n.js";
 import { layout, type PageCtx } from "../../web/layout.js";
-import { appText, type SiteApp } from "../../web/apps.js";
+import { appText, isWebApp, type SiteApp } from "../../web/apps.js";
 import { appCard, avatar } from "./render.js";
 import type { Inviter } from "./types.js";
 
 export interface LandingData {
   invite: Invite;
-  uri: string;
+  /** Whether the invite's XMPP server announced the server module: apps can use the invite in-app. */
+  inApp: boolean;
+  /** The xmpp: URI this page offers (offeredUri), if any. */
+  uri: string | undefined;
   inviter: Inviter | undefined;
   apps: { app: SiteApp; forDevice: boolean }[];
   /** Where "Choose <app>" leads. */
@@ -19,7 +25,19 @@ export interface LandingData {
   qr: Html;
 }
 
-const alternate = (uri: string) => html`<link rel="alternate" href="${uri}">`;
+const alternate = (uri: string | undefined) => (uri ? html`<link rel="alternate" href="${uri}">` : undefined);
+
+/**
+ * The xmpp: URI a page may hand to apps: the invite's own (with its token) when apps can use
+ * it in-app; without the server module, for a contact invite only a plain roster URI (an
+ * ordinary contact request, XEP-0147 §2.2), and for the others none.
+ */
+export function offeredUri(invite: Invite, inviteUri: string, inApp: boolean): string | undefined {
+  if (inApp) return inviteUri;
+  if (invite.type !== "contact") return undefined;
+  const at = inviteUri.indexOf("?");
+  return `${inviteUri.slice(0, at)}?roster`;
+}
 
 function boundJid(invite: Invite): string | undefined {
   return invite.username ? `${invite.username}@${invite.host}` : undefined;
@@ -46,6 +64,14 @@ function accountPage(ctx: PageCtx, d: LandingData): string {
   const { t, site } = ctx;
   const { invite, inviter } = d;
   const jid = boundJid(invite);
+  const register = safeUrl(d.registerUrl());
+  // In-app: the app takes the invite; otherwise the browser makes the account first.
+  const haveApp = d.inApp && d.uri
+    ? html`<p><a class="button" href="${d.uri}">${t("open_in_app")}</a></p>
+<p>${t("register_web_text")}</p>
+<p><a class="button secondary" href="${register}">${t("register_web")}</a></p>`
+    : html`<p>${t("register_web_first")}</p>
+<p><a class="button" href="${register}">${t("register_web")}</a></p>`;
   const body = html`<section class="card hero">
 ${inviter ? avatar(inviter.name, inviter.avatar, "big") : ""}
 <h1>${t("join_title", { site: site.name })}</h1>
@@ -56,15 +82,13 @@ ${jid ? html`<p>${t("bound_to", { jid })}</p>` : ""}
 </section>
 <section class="card">
 <h2><span class="step">1</span> ${t("get_app")}</h2>
-<p>${t("get_app_text")}</p>
+<p>${d.inApp ? t("get_app_text") : t("get_app_text_web")}</p>
 ${appList(ctx, d)}
 </section>
 <section class="card split">
 <div>
 <h2>${t("have_app")}</h2>
-<p><a class="button" href="${d.uri}">${t("open_in_app")}</a></p>
-<p>${t("register_web_text")}</p>
-<p><a class="button secondary" href="${safeUrl(d.registerUrl())}">${t("register_web")}</a></p>
+${haveApp}
 </div>
 ${qrBox(ctx, d.qr)}
 </section>
@@ -80,16 +104,15 @@ ${avatar(name, d.inviter?.avatar, "big")}
 <h1>${t("contact_title", { inviter: name })}</h1>
 <p class="lead">${t("contact_intro", { inviter: name })}</p>
 <p>${t("contact_address", { jid: d.invite.inviter ?? "" })}</p>
-<p><a class="button big" href="${d.uri}">${t("contact_add", { inviter: name })}</a></p>
+${d.uri ? html`<p><a class="button big" href="${d.uri}">${t("contact_add", { inviter: name })}</a></p>` : ""}
+${d.inApp ? "" : html`<p class="hint">${t("contact_approval", { inviter: name })}</p>`}
 </section>
-<section class="card split">
-<div>
+<section class="card">
 <h2>${t("get_app")}</h2>
 <p>${t("contact_no_app")}</p>
-</div>
-${qrBox(ctx, d.qr)}
+${appList(ctx, d)}
 </section>
-<section class="card">${appList(ctx, d)}</section>
+<section class="card">${qrBox(ctx, d.qr)}</section>
 ${expiry(ctx, d.invite)}`;
   return layout(ctx, { title: t("contact_title", { inviter: name }), body, head: alternate(d.uri), variant: "wide" });
 }
@@ -114,14 +137,45 @@ export function landingPage(ctx: PageCtx, d: LandingData): string {
   }
 }
 
-/** Step by step for one app: install it, then open the invite in it. */
+/** The second step for one app: hand it the invite, make the account in the browser, or add the inviter. */
+function secondStep(ctx: PageCtx, d: LandingData, app: SiteApp, inviterName: string): Html {
+  const { t } = ctx;
+  const canRegister = d.invite.type === "account" || d.invite.type === "account_and_contact";
+  const register = safeUrl(d.registerUrl(app));
+  // A web app (Movim) opens no xmpp: URI: it is given the address to add instead.
+  const uri = isWebApp(app) ? undefined : d.uri;
+  // Only an app that registers with a token (supports_preauth_uri) takes an account invite.
+  if (canRegister && !(d.inApp && uri && app.supports_preauth_uri)) {
+    return html`<h2><span class="step">2</span> ${t("step_register")}</h2>
+<p>${t("step_register_text", { app: app.name })}</p>
+<p><a class="button big" href="${register}">${t("register_web")}</a></p>`;
+  }
+  if (canRegister) {
+    return html`<h2><span class="step">2</span> ${t("step_activate")}</h2>
+<p>${t("step_activate_text", { app: app.name })}</p>
+<p><a class="button big" href="${uri}">${t("accept_with", { app: app.name })}</a></p>
+<p class="hint"><a href="${register}">${t("fallback_register")}</a></p>`;
+  }
+  if (!uri) {
+    return html`<h2><span class="step">2</span> ${t("step_add", { inviter: inviterName })}</h2>
+<p>${t("step_add_web_text", { app: app.name, jid: d.invite.inviter ?? "" })}</p>`;
+  }
+  return html`<h2><span class="step">2</span> ${t("step_add", { inviter: inviterName })}</h2>
+<p>${t("step_add_text", { app: app.name, inviter: inviterName })}</p>
+<p><a class="button big" href="${uri}">${t("contact_add", { inviter: inviterName })}</a></p>
+${d.inApp ? "" : html`<p class="hint">${t("contact_approval", { inviter: inviterName })}</p>`}`;
+}
+
+/** Step by step for one app: install it, then the invite (in the app, or the account in the browser first). */
 export function setupPage(ctx: PageCtx, d: LandingData, app: SiteApp, backUrl: string): string {
   const { t, site } = ctx;
   const buttons = app.download?.buttons ?? (app.link ? [{ url: app.link, text: t("download", { app: app.name }) }] : []);
-  const canRegister = d.invite.type === "account" || d.invite.type === "account_and_contact";
+  const inviterName = d.inviter?.name ?? d.invite.inviter ?? "";
+  // A contact-only invite makes no account: the page is about adding the inviter.
+  const title = d.invite.type === "contact" ? t("setup_contact_title", { inviter: inviterName, app: app.name }) : t("setup_title", { site: site.name, app: app.name });
   const body = html`<section class="card hero">
 ${avatar(app.name, app.image, "big")}
-<h1>${t("setup_title", { site: site.name, app: app.name })}</h1>
+<h1>${title}</h1>
 ${app.text ? html`<p class="lead">${appText(app, ctx.lang, "text")}</p>` : ""}
 </section>
 <section class="card">
@@ -130,11 +184,8 @@ ${app.text ? html`<p class="lead">${appText(app, ctx.lang, "text")}</p>` : ""}
 <p class="buttons">${buttons.map((b) => html`<a class="button secondary" href="${safeUrl(b.url)}" rel="noopener">${b.text ?? b.alttext ?? t("download", { app: app.name })}</a> `)}</p>
 </section>
 <section class="card">
-<h2><span class="step">2</span> ${t("step_activate")}</h2>
-<p>${t("step_activate_text", { app: app.name })}</p>
-<p><a class="button big" href="${d.uri}">${t("accept_with", { app: app.name })}</a></p>
-${canRegister ? html`<p class="hint"><a href="${safeUrl(d.registerUrl(app))}">${t("fallback_register")}</a></p>` : ""}
+${secondStep(ctx, d, app, inviterName)}
 </section>
 <p class="center"><a href="${safeUrl(backUrl)}">${t("back_to_apps")}</a></p>`;
-  return layout(ctx, { title: t("setup_title", { site: site.name, app: app.name }), body, head: alternate(d.uri) });
+  return layout(ctx, { title, body, head: alternate(d.uri) });
 }

@@ -19,6 +19,8 @@ export interface InvitesPageApi {
   landingUrl(token: string): string;
   /** Absolute URL of web registration for a token and optional app. */
   registerUrl(token: string, app?: SiteApp): string;
+  /** Whether apps can use invites in-app on this host: its XMPP server announced the server module (invites_inapp). */
+  inApp(host: string): Promise<boolean>;
   /** Where the "I have a code" form posts. */
   readonly codeAction: string;
   ctx(req: HttpRequest, res: HttpResponse): PageCtx;

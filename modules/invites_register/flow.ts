@@ -9,7 +9,7 @@ import type { Invite, InvitesApi, Reservation } from "../invites/types.js";
 import { translator } from "../../web/i18n.js";
 import { errors } from "./errors.js";
 import { checkPassword, type PasswordPolicy } from "./policy.js";
-import type { PendingRegistration, RegisterRequest, Registered, RegistrationEvent, UserRegisteredEvent } from "./types.js";
+import type { PendingRegistration, PendingReset, RegisterRequest, Registered, RegistrationEvent, ResetRequest, UserRegisteredEvent } from "./types.js";
 
 export { errors };
 
@@ -21,13 +21,8 @@ export interface FlowDeps {
   policy: PasswordPolicy;
 }
 
-
-
-
 /** The reservation behind a PendingRegistration (kept inside this module). */
 export interface Pending extends PendingRegistration { reservation: Reservation; event: RegistrationEvent }
-
-
 
 const english = translator("en");
 
@@ -123,25 +118,49 @@ export async function registerAccount(deps: FlowDeps, req: RegisterRequest): Pro
   return finishRegistration(deps, pending, true);
 }
 
-/** Sets a new password on the account a reset invite is bound to; never creates one. */
-export async function resetPassword(deps: FlowDeps, req: { token: string; password: string }): Promise<string> {
+/** The reservation behind a PendingReset (kept inside this module). */
+export interface PendingResetUse extends PendingReset { reservation: Reservation }
+
+/**
+ * The rules of a reset invite (its type, the bound account, the password policy), then a
+ * reserved use. The caller changes the password and calls finishReset. `username`, when
+ * given (in-band registration names the account), must be the bound one.
+ */
+export async function beginReset(deps: FlowDeps, req: ResetRequest): Promise<PendingResetUse> {
   const invite = await inviteFor(deps, req.token);
   if (invite.type !== "reset" || !invite.username) throw errors.not_a_reset();
+  if (req.username !== undefined && req.username.trim() !== "") {
+    const checked = deps.invites.checkUsername(req.username.trim());
+    if (!checked.ok || checked.username !== invite.username) {
+      throw invitesErrors.username_mismatch(`This invite resets the password of ${invite.username} only`, { field: "username", username: invite.username });
+    }
+  }
   requirePassword(req.password, invite.username, deps.policy);
   const reservation = await deps.invites.reserve(req.token, invite.username);
-  const jid = `${invite.username}@${invite.host}`;
+  return { reservation, jid: `${invite.username}@${invite.host}`, inviteId: invite.id };
+}
+
+/** The password was changed (spend the use) or not (give it back). Returns the account's JID when changed. */
+export async function finishReset(deps: FlowDeps, pending: PendingResetUse, changed: boolean): Promise<string | undefined> {
+  if (!changed) { await release(deps, pending.reservation); return undefined; }
+  try {
+    await deps.invites.complete(pending.reservation);
+  } catch (err) {
+    deps.log.error({ err, invite: pending.inviteId }, "password changed but the invite use could not be recorded");
+  }
+  deps.log.info({ invite: pending.inviteId, jid: pending.jid }, "password reset through an invite");
+  return pending.jid;
+}
+
+/** A reset where the component sets the password (XEP-0133 change-user-password); never creates an account. */
+export async function resetPassword(deps: FlowDeps, req: ResetRequest): Promise<string> {
+  const pending = await beginReset(deps, req);
   try {
     // change-user-password never creates an account; an unknown one is admin.no_such_user.
-    await deps.admin().changePassword(jid, req.password);
+    await deps.admin().changePassword(pending.jid, req.password);
   } catch (err) {
-    await release(deps, reservation);
+    await finishReset(deps, pending, false);
     throw err;
   }
-  try {
-    await deps.invites.complete(reservation);
-  } catch (err) {
-    deps.log.error({ err, invite: invite.id }, "password changed but the invite use could not be recorded");
-  }
-  deps.log.info({ invite: invite.id, jid }, "password reset through an invite");
-  return jid;
+  return (await finishReset(deps, pending, true))!;
 }

@@ -7,10 +7,10 @@ import type { InvitesApi } from "../invites/types.js";
 import type { InvitesPageApi } from "../invites_page/types.js";
 import { CsrfSigner, RateLimiter } from "../../web/security.js";
 import { makeMutualContacts, recordAccount } from "./contacts.js";
-import { beginRegistration, checkRegistration, finishRegistration, registerAccount, resetPassword, type FlowDeps, type Pending } from "./flow.js";
+import { beginRegistration, beginReset, checkRegistration, finishRegistration, finishReset, registerAccount, resetPassword, type FlowDeps, type Pending, type PendingResetUse } from "./flow.js";
 import { checkPolicyOption, DEFAULT_POLICY, type PasswordPolicy } from "./policy.js";
 import { registerRoutes } from "./routes.js";
-import type { AccountRecord, InvitesRegisterApi, PendingRegistration } from "./types.js";
+import type { AccountRecord, InvitesRegisterApi, PendingRegistration, PendingReset } from "./types.js";
 
 export type * from "./types.js";
 export { errors as registerErrors } from "./errors.js";
@@ -48,6 +48,7 @@ export default defineModule({
     });
 
     const mine = new WeakSet<PendingRegistration>();
+    const resets = new WeakSet<PendingReset>();
     return {
       account: (jid) => accounts.get(jid.toLowerCase()),
       passwordPolicy: policy,
@@ -65,6 +66,16 @@ export default defineModule({
         return finishRegistration(flow, pending as Pending, created);
       },
       reset: (req) => resetPassword(flow, req),
+      async beginReset(req) {
+        const pending = await beginReset(flow, req);
+        resets.add(pending);
+        return pending;
+      },
+      async finishReset(pending, changed) {
+        if (!resets.has(pending)) throw new TypeError("finishReset() takes what beginReset() returned");
+        resets.delete(pending);
+        return finishReset(flow, pending as PendingResetUse, changed);
+      },
     } satisfies InvitesRegisterApi;
   },
 });

@@ -3,6 +3,7 @@ import type { Invite } from "../invites/types.js";
 import { appText, type SiteApp } from "../../web/apps.js";
 import { html, safeUrl, type Html } from "../../web/html.js";
 import { layout, type PageCtx } from "../../web/layout.js";
+import type { PasswordPolicy } from "./policy.js";
 
 export interface FormData {
   invite: Invite;
@@ -13,7 +14,10 @@ export interface FormData {
   action: string;
   /** The app's or the inviter's picture, shown above the title. */
   picture: Html | undefined;
-  minLength: number;
+  /** The password rules, shown before the first try. */
+  policy: PasswordPolicy;
+  /** Whether the app may take the invite itself (the server module runs): then a link hands it over. */
+  inApp: boolean;
   error?: string;
   user?: string;
   /** The invite's xmpp: URI, for apps that can take it over. */
@@ -40,12 +44,12 @@ ${reset ? html`<input type="hidden" name="user" value="${bound ?? ""}">` : html`
 <div class="with-suffix"><input id="user" name="user" value="${bound ?? d.user ?? ""}" required maxlength="64" autocomplete="username" autocapitalize="none" autocorrect="off" spellcheck="false" aria-describedby="user-help"${bound ? html` readonly` : ""}${!bound && !d.error ? html` autofocus` : ""}><span>@${d.invite.host}</span></div>
 <p id="user-help" class="hint">${t("username_help")}</p>`}
 <label for="password">${reset ? t("new_password") : t("password")}</label>
-<input id="password" name="password" type="password" required minlength="${d.minLength}" autocomplete="new-password" aria-describedby="password-help">
-<p id="password-help" class="hint">${t("password_help", { n: d.minLength })}</p>
+<input id="password" name="password" type="password" required minlength="${d.policy.length}" maxlength="${d.policy.max_length}" autocomplete="new-password" aria-describedby="password-help">
+<p id="password-help" class="hint">${t("password_help", { n: d.policy.length })}${d.policy.exclude_username ? html` ${t("password_help_username")}` : ""}</p>
 <button class="submit" type="submit">${reset ? t("change_password") : t("create_account")}</button>
 </form>
 </section>
-${d.app?.supports_preauth_uri && !reset ? html`<p class="center hint"><a href="${d.uri}">${t("accept_with", { app: d.app.name })}</a></p>` : ""}`;
+${d.inApp && d.app?.supports_preauth_uri && !reset ? html`<p class="center hint"><a href="${d.uri}">${t("accept_with", { app: d.app.name })}</a></p>` : ""}`;
   return layout(ctx, { title, body });
 }
 
@@ -59,10 +63,9 @@ export interface SuccessData {
 
 export function successPage(ctx: PageCtx, d: SuccessData): string {
   const { t } = ctx;
-  const appName = d.app?.name ?? "XMPP";
   const steps = d.app?.setup?.text
     ? html`<p>${appText(d.app, ctx.lang, "setup")}</p>`
-    : html`<ol class="steps"><li>${t("success_steps_1", { app: appName })}</li><li>${t("success_steps_2")}</li><li>${t("success_steps_3", { jid: d.jid })}</li></ol>`;
+    : html`<ol class="steps"><li>${d.app ? t("success_steps_1", { app: d.app.name }) : t("success_steps_1_any")}</li><li>${t("success_steps_2")}</li><li>${t("success_steps_3", { jid: d.jid })}</li></ol>`;
   const body = html`<section class="card message ok">
 <div class="icon" aria-hidden="true">✓</div>
 <h1>${t("success_title")}</h1>

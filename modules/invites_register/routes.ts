@@ -2,8 +2,8 @@
 // (Prosody's mod_invites_register_web paths and field names: user, password, token, app_id).
 // The rules live in flow.ts; this file turns their errors into the form shown again.
 import type { HttpRequest, HttpResponse, ModuleContext, Router } from "../../core/types.js";
-import { isModuleError } from "../../core/types.js";
-import type { Invite, InvitesApi } from "../invites/types.js";
+import { adminErrors, isModuleError, type AdminPort } from "../../core/types.js";
+import type { Invite, InvitesApi, Validation } from "../invites/types.js";
 import type { InvitesPageApi } from "../invites_page/types.js";
 import { renderLinkTemplate, type SiteApp } from "../../web/apps.js";
 import type { Key } from "../../web/i18n.js";
@@ -11,6 +11,15 @@ import { messagePage, sendPage, type PageCtx } from "../../web/layout.js";
 import { CSRF_COOKIE, CsrfSigner, originOf, readCookie, RateLimiter, setCookie } from "../../web/security.js";
 import { registerAccount, resetPassword, type FlowDeps } from "./flow.js";
 import { registerForm, resetDonePage, successPage } from "./pages.js";
+
+/**
+ * "Used up" only because of uses held while the XMPP server is unreachable: whether those
+ * accounts were made is not known yet (crash recovery decides once it is back), so the
+ * visitor is told to try again shortly rather than that the invite is spent.
+ */
+function heldDuringOutage(v: Validation, admin: AdminPort): boolean {
+  return !v.ok && v.reason === "used_up" && !!v.invite && v.invite.usesPending > 0 && !admin.connected;
+}
 
 const INVALID = new Set(["invites.invalid", "invites.expired", "invites.revoked", "invites.used_up", "invites.not_yet_valid"]);
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
@@ -71,10 +80,10 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
     const inviter = invite.type === "reset" ? undefined : pages.inviter(invite);
     return inviter ? pages.avatar(inviter.name, inviter.avatar, "big") : undefined;
   };
-  const form = (req: HttpRequest, res: HttpResponse, ctx: PageCtx, invite: Invite, token: string, app: SiteApp | undefined, status: number, error?: string, user?: string) => {
+  const form = async (req: HttpRequest, res: HttpResponse, ctx: PageCtx, invite: Invite, token: string, app: SiteApp | undefined, status: number, error?: string, user?: string) => {
     const body = registerForm(ctx, {
       invite, token, app, csrf: csrfFor(req, res, token), action: ctx.path, picture: picture(invite, app),
-      minLength: d.flow.policy.length, uri: invites.uriFor(invite, token), ...(error ? { error } : {}), ...(user ? { user } : {}),
+      policy: d.flow.policy, inApp: await pages.inApp(invite.host), uri: invites.uriFor(invite, token), ...(error ? { error } : {}), ...(user ? { user } : {}),
     });
     send(res, { status, body }, app);
   };
@@ -86,9 +95,10 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
       if (limited(d.lookups, req, res, ctx)) return;
       const token = str(req.query["t"]) ?? "";
       const v = await invites.validate(token);
+      if (heldDuringOutage(v, d.flow.admin())) return send(res, pages.failurePage(ctx, adminErrors.not_connected()));
       if (!v.ok) return send(res, pages.invalidPage(ctx, v.reason, v.invite));
       if (v.invite.type === "contact") return landing(res, token);
-      form(req, res, ctx, v.invite, token, pages.app(req.query["c"]), 200);
+      await form(req, res, ctx, v.invite, token, pages.app(req.query["c"]), 200);
     } catch (err) {
       d.mod.log.warn({ err }, "registration page failed");
       send(res, pages.failurePage(ctx, err));
@@ -109,6 +119,7 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
       const twice = repeated(body);
       if (twice !== undefined) return send(res, { status: 400, body: messagePage(ctx, ctx.t("error_title"), ctx.t("err_field_once", { field: twice }), undefined, "bad") });
       const v = await invites.validate(token);
+      if (heldDuringOutage(v, d.flow.admin())) return send(res, pages.failurePage(ctx, adminErrors.not_connected()));
       if (!v.ok) return send(res, pages.invalidPage(ctx, v.reason, v.invite));
       invite = v.invite;
       if (invite.type === "contact") return landing(res, token);
@@ -129,6 +140,9 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
     } catch (caught) {
       const err = isModuleError(caught) ? caught : undefined;
       if (err && invite) {
+        if (err.code === "invites.used_up" && heldDuringOutage(await invites.validate(token).catch((): Validation => ({ ok: false, reason: "invalid" })), d.flow.admin())) {
+          return send(res, pages.failurePage(ctx, adminErrors.not_connected()));
+        }
         if (INVALID.has(err.code)) return send(res, pages.invalidPage(ctx, err.code.slice("invites.".length) as "invalid", invite));
         const shown = formError(ctx, err.code, err.detail, user, invite);
         if (shown) return again(shown.status, shown.text);

@@ -44,6 +44,16 @@ export interface PendingRegistration { readonly event: RegistrationEvent }
 
 export interface Registered { jid: string; invite: Invite; contacts: string[] }
 
+/** A reset invite's use reserved while the server changes the password itself (in-app). */
+export interface PendingReset { readonly jid: string; readonly inviteId: string }
+
+export interface ResetRequest {
+  token: string;
+  password: string;
+  /** The account the requester names (in-band registration does); must be the bound one. */
+  username?: string;
+}
+
 export interface RegisterRequest {
   /** The invite's token (from the link, the preauth IQ, or a greeting). */
   token: string;
@@ -69,5 +79,9 @@ export interface InvitesRegisterApi {
   /** The account now exists (spend the use, announce it), or its creation failed (give the use back). */
   finish(pending: PendingRegistration, created: boolean): Promise<Registered | undefined>;
   /** A reset invite: checks the password rules and sets the bound account's password. Returns its JID. */
-  reset(req: { token: string; password: string }): Promise<string>;
+  reset(req: ResetRequest): Promise<string>;
+  /** For a server that changes the password itself: the reset's rules and a reserved use; then finishReset(). */
+  beginReset(req: ResetRequest): Promise<PendingReset>;
+  /** The password was changed (spend the use; returns the account's JID) or not (give the use back). */
+  finishReset(pending: PendingReset, changed: boolean): Promise<string | undefined>;
 }

@@ -5,6 +5,7 @@ import { mkdtemp, mkdir, writeFile, rm, chown, readdir, stat } from "node:fs/pro
 import { randomBytes } from "node:crypto";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { connect } from "node:net";
 import { promisify } from "node:util";
 import { freePort } from "./ports.js";
@@ -20,7 +21,12 @@ export interface ProsodyOptions {
   extraConfig?: string;
   /** Extra Lua lines inside the VirtualHost section. */
   hostConfig?: string;
+  /** Load this repository's server module (prosody-module/mod_xmpp_invites.lua) on the VirtualHost. */
+  serverModule?: boolean;
 }
+
+/** The folder holding mod_xmpp_invites.lua, for plugin_paths. */
+export const SERVER_MODULE_DIR = fileURLToPath(new URL("../../prosody-module", import.meta.url));
 
 export interface TestProsody {
   readonly domain: "localhost";
@@ -65,7 +71,8 @@ const lua = (s: string) => JSON.stringify(s); // JSON string syntax is valid Lua
 
 function configText(p: { dir: string; c2s: number; comp: number; http: number; secret: string; o: ProsodyOptions }): string {
   const privilege = p.o.privilege ?? true;
-  const modules = ["roster", "saslauth", "disco", "register", "adhoc", "admin_adhoc", "ping", ...(privilege ? ["privilege"] : []), ...(p.o.modules ?? [])];
+  const modules = ["roster", "saslauth", "disco", "register", "adhoc", "admin_adhoc", "ping", ...(privilege ? ["privilege"] : []),
+    ...(p.o.serverModule ? ["xmpp_invites"] : []), ...(p.o.modules ?? [])];
   return `-- Generated for one test run.
 pidfile = ${lua(join(p.dir, "prosody.pid"))}
 data_path = ${lua(join(p.dir, "data"))}
@@ -76,7 +83,7 @@ c2s_ports = { ${p.c2s} }; s2s_ports = { }
 component_ports = { ${p.comp} }; component_interfaces = { "127.0.0.1" }
 http_ports = { ${p.http} }; http_interfaces = { "127.0.0.1" }; https_ports = { }
 admins = { "admin@${DOMAIN}", "${COMPONENT}" }
-plugin_paths = { "/usr/lib/prosody/modules" }
+plugin_paths = { "/usr/lib/prosody/modules"${p.o.serverModule ? `, ${lua(SERVER_MODULE_DIR)}` : ""} }
 modules_enabled = { ${modules.map(lua).join("; ")} }
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true

@@ -17,6 +17,8 @@ export interface TestClient {
   adhoc(to: string, node: string, values?: Record<string, string | string[]>): Promise<Element>;
   /** Lists the XEP-0050 commands `to` offers this user (disco#items on the commands node). */
   commands(to: string): Promise<{ node: string; name?: string }[]>;
+  /** Sends a stanza that has no answer (presence, message). */
+  send(el: Element): Promise<void>;
   /** Stanzas the server pushed (messages, presences, roster pushes), newest last. */
   readonly received: Element[];
   close(): Promise<void>;
@@ -61,6 +63,7 @@ export async function loginClient(opts: { port: number; jid: string; password: s
     jid: String(xmpp.jid),
     received,
     iq,
+    send: (el) => xmpp.send(el),
     async roster() {
       const reply = await iq(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })));
       return (reply.getChild("query", "jabber:iq:roster")?.getChildren("item") ?? []).map((item) => ({

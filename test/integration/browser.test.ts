@@ -36,7 +36,8 @@ describe("the invite journey in a browser", function () {
     prosody = await startProsody();
     await prosody.registerUser("ann", "ann-password-1");
     t = await startTestHost({
-      enabled: ["invites", "invites_page", "invites_register"], store: "sqlite",
+      // invites_inapp is on, but this Prosody lacks mod_xmpp_invites: nothing announces in-app paths.
+      enabled: ["invites", "invites_page", "invites_register", "invites_inapp"], store: "sqlite",
       xmpp: { server: prosody.componentServer, jid: prosody.componentJid, secret: prosody.componentSecret },
       options: { site_name: "Example Chat", invites_page_rate_limit: 0, register_rate_limit: 0 },
     });
@@ -86,6 +87,30 @@ describe("the invite journey in a browser", function () {
       expect(await gwen.roster()).to.deep.include({ jid: "ann@localhost", name: "Ann", subscription: "both", groups: [] });
     } finally {
       await gwen.close();
+    }
+  });
+
+  it("offers no in-app path on a server without mod_xmpp_invites: every button leads to the browser registration first", async () => {
+    const c = await invites.createContact({ host: "localhost", source: "test", inviter: "ann@localhost", allowRegistration: true, extra: { inviter_name: "Ann" } });
+    const { context, external, errors } = await newContext(browser, origin, PHONE);
+    try {
+      const page = await context.newPage();
+      const res = await page.goto(c.landingUrl!);
+      expect(res?.headers()["link"], "no xmpp: URI for apps").to.equal(undefined);
+      const hrefs = await page.locator("a[href]").evaluateAll((links) => links.map((a) => a.getAttribute("href") ?? ""));
+      expect(hrefs.filter((h) => h.startsWith("xmpp:") || decodeURIComponent(h).includes("preauth=")), "links carrying the invite to an app").to.deep.equal([]);
+      expect(await page.getByRole("link", { name: "Open in my app" }).count()).to.equal(0);
+      expect(await page.getByRole("link", { name: "Create the account in your browser" }).getAttribute("class")).to.equal("button");
+      // Android: the recommended Conversations leads to the form naming it, not to the store with the invite.
+      const first = page.locator("li.app").first();
+      expect(await first.locator("h3").textContent()).to.include("Conversations");
+      await first.getByRole("link", { name: "Choose Conversations" }).click();
+      await page.waitForURL(/\/register\?t=.*c=conversations/);
+      expect(await page.textContent("body")).to.include("After this step you will sign in with Conversations.").and.include("It must not contain your username.");
+      expect(external).to.deep.equal([]);
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await context.close();
     }
   });
 

@@ -171,6 +171,22 @@ describe("invites_register module", () => {
     expect(admin.accounts.has("frank@localhost")).to.equal(true);
   });
 
+  it("says \"try again shortly\", not \"already used\", while the only use is held during an XMPP server outage", async () => {
+    const c = await invites.createAccount({ host: "localhost", source: "test" });
+    const form = await openForm(`/register?t=${c.token}`);
+    // A registration that began as the server went away: its use is held until recovery knows.
+    const held = await invites.reserve(c.token, "uma");
+    admin.down = true;
+    const retry = await form.submit({ user: "uma", password: "a long password", token: c.token });
+    expect(retry.status).to.equal(503);
+    expect(retry.body).to.include("Please try again shortly");
+    expect((await fetch(new URL(`/register?t=${c.token}`, h.baseUrl))).status).to.equal(503);
+    admin.down = false;
+    const back = await form.submit({ user: "uma", password: "a long password", token: c.token });
+    expect(back.status, "once the server is back, a held use is what it is: in use").to.equal(410);
+    await invites.release(held);
+  });
+
   it("resets the bound account's password and never creates an account", async () => {
     admin.accounts.set("gina@localhost", "old password!");
     const c = await invites.createReset({ host: "localhost", source: "test", username: "gina" });
@@ -275,6 +291,41 @@ describe("invites_register module", () => {
     let threw = false;
     try { await reg.finish(pending, true); } catch { threw = true; }
     expect(threw, "a registration cannot be finished twice").to.equal(true);
+  });
+
+  it("lets a server that changes the password itself begin and finish a reset, with the reset's rules", async () => {
+    const reg = h.api<InvitesRegisterApi>("invites_register");
+    const c = await invites.createReset({ host: "localhost", source: "test", username: "olga" });
+    const code = async (p: Promise<unknown>) => { try { await p; } catch (e) { return (e as { code: string }).code; } return "accepted"; };
+    expect(await code(reg.beginReset({ token: c.token, username: "mallory", password: "a long password" }))).to.equal("invites.username_mismatch");
+    expect(await code(reg.beginReset({ token: c.token, username: "olga", password: "olga-secret-1" }))).to.equal("invites_register.weak_password");
+    const account = await invites.createAccount({ host: "localhost", source: "test" });
+    expect(await code(reg.beginReset({ token: account.token, password: "a long password" }))).to.equal("invites_register.not_a_reset");
+    expect((await invites.get(c.token))!.usesPending, "refusals reserve nothing").to.equal(0);
+
+    const failed = await reg.beginReset({ token: c.token, username: "Olga", password: "a long password" });
+    expect(failed.jid).to.equal("olga@localhost");
+    expect(await reg.finishReset(failed, false)).to.equal(undefined);
+    expect((await invites.validate(c.token)).ok, "a failed reset gives the use back").to.equal(true);
+    const pending = await reg.beginReset({ token: c.token, password: "a long password" });
+    expect(await reg.finishReset(pending, true)).to.equal("olga@localhost");
+    expect((await invites.get(c.token))!.usesCompleted).to.equal(1);
+    expect(await code(reg.finishReset(pending, true)), "a reset cannot be finished twice").to.not.equal("accepted");
+  });
+
+  it("shows every password rule before the first try, and names a real app (or \"your chat app\") on the success page", async () => {
+    const c = await invites.createAccount({ host: "localhost", source: "test" });
+    const form = await openForm(`/register?t=${c.token}`);
+    expect(form.html).to.include("At least 10 characters.").and.include("It must not contain your username.");
+    expect(form.html).to.include('minlength="10"').and.include('maxlength="1000"');
+    const done = await form.submit({ user: "quinn", password: "a long password", token: c.token });
+    expect(done.body).to.include("<li>Open your chat app.</li>").and.not.to.include("Open XMPP");
+    const withApp = await invites.createAccount({ host: "localhost", source: "test" });
+    const monal = await openForm(`/register?t=${withApp.token}&c=monal`);
+    // Without the server module, Monal could not take the invite: no link hands it over.
+    expect(monal.html).not.to.include("xmpp:");
+    const after = await monal.submit({ user: "rhea", password: "a long password", token: withApp.token, app_id: "monal" });
+    expect(after.body).to.include("<li>Open Monal.</li>").and.include("Download Monal");
   });
 
   it("shows the form in French for Accept-Language: fr", async () => {

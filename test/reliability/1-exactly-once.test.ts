@@ -8,7 +8,7 @@ import type { TestProsody } from "../harness/prosody.js";
 import { loginClient, type TestClient } from "../harness/xmpp-client.js";
 import type { TestHost } from "../helpers/host.js";
 import { existing, remember, report, startProbe, startServer, startSuiteProsody, type ServerProcess } from "./server.js";
-import { byStatus, createInvite, inviteUses, newPassword, registerAtOnce, api } from "./web.js";
+import { byStatus, createInvite, inAppReady, inviteUses, newPassword, registerAtOnce, registerInAppAnswer, api } from "./web.js";
 
 const N = 200;
 
@@ -29,7 +29,7 @@ describe("reliability 1: exactly once", function () {
     await prosody.registerUser("admin", adminPassword);
     await prosody.registerUser("quota", adminPassword);
     server = await startServer(prosody, {
-      register_rate_limit: 0, register_lookup_rate_limit: 0,
+      register_rate_limit: 0, register_lookup_rate_limit: 0, inapp_rate_limit: 0,
       invites_api_rate_limit: "1/day", invites_api_rate_burst: 20,
       max_pending_invites_per_user: 5, max_invites_per_day: 0,
     });
@@ -37,6 +37,7 @@ describe("reliability 1: exactly once", function () {
     probe = await startProbe(prosody);
     admin = await loginClient({ port: prosody.c2sPort, jid: "admin@localhost", password: adminPassword });
     quotaPassword = adminPassword;
+    await inAppReady(server);
   });
 
   after(async function () {
@@ -45,7 +46,7 @@ describe("reliability 1: exactly once", function () {
     await probe?.stop();
     await server?.stop();
     await prosody?.destroy();
-    report(`exactly-once: ${N} concurrent on a single-use invite → ${figures["single"]}; uses 20 (JSON API invite) → ${figures["api"]}; uses 20 (ad-hoc invite) → ${figures["adhoc"]}; API key burst 20 → ${figures["burst"]}; ad-hoc quota 5 → ${figures["quota"]}`);
+    report(`exactly-once: ${N} concurrent on a single-use invite → ${figures["single"]}; in-app, ${N} apps at once on a single-use invite → ${figures["inapp"]}; uses 20 (JSON API invite) → ${figures["api"]}; uses 20 (ad-hoc invite) → ${figures["adhoc"]}; API key burst 20 → ${figures["burst"]}; ad-hoc quota 5 → ${figures["quota"]}`);
   });
 
   /** Sends N registrations at once; checks the answers and the accounts on Prosody; returns the figure text. */
@@ -77,6 +78,27 @@ describe("reliability 1: exactly once", function () {
     const link = r.stdout.split("\n").find((l) => l.startsWith("http"))!;
     const token = remember(link.slice(link.indexOf("?") + 1));
     figures["single"] = await race(token, "single", 1);
+  });
+
+  it(`single-use invite, in-app: ${N} apps register at the same moment through Prosody's mod_xmpp_invites, exactly 1 account`, async function () {
+    this.timeout(120_000);
+    const r = await server.ctl(["invite", "create_account", "localhost"]);
+    expect(r.code, r.stderr).to.equal(0);
+    const link = r.stdout.split("\n").find((l) => l.startsWith("http"))!;
+    const token = remember(link.slice(link.indexOf("?") + 1));
+    const users = Array.from({ length: N }, (_, i) => `app${i}`);
+    const answers = await Promise.all(users.map((u) => registerInAppAnswer(prosody.c2sPort, token, u, password)));
+    const counts: Record<string, number> = {};
+    for (const a of answers) counts[a] = (counts[a] ?? 0) + 1;
+    // Every other app is told the invite is spent (at <preauth/> or at registration).
+    expect(counts, JSON.stringify(counts)).to.deep.equal({ registered: 1, gone: N - 1 });
+    const made = await existing(probe, users.map((u) => `${u}@localhost`));
+    expect(made.size, "accounts on Prosody").to.equal(1);
+    const winner = users[answers.indexOf("registered")]!;
+    expect(made.has(`${winner}@localhost`)).to.equal(true);
+    const c = await loginClient({ port: prosody.c2sPort, jid: `${winner}@localhost`, password });
+    await c.close();
+    figures["inapp"] = `1 account, ${N - 1} refused (gone)`;
   });
 
   it(`invite with uses 20 made through the JSON API: ${N} concurrent registrations give exactly 20 accounts`, async function () {

@@ -9,7 +9,7 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import type { TestHost } from "../helpers/host.js";
 import { existing, loadSuite, report, sleep, type ServerProcess } from "./server.js";
-import { createInvite, inviteUses, newPassword, openForm } from "./web.js";
+import { createInvite, inviteUses, newPassword, openForm, registerInAppAnswer } from "./web.js";
 
 const CYCLES = 10;
 
@@ -19,16 +19,18 @@ describe("reliability 2: crash", function () {
   let server: ServerProcess;
   let probe: TestHost;
   let key: string;
+  let c2sPort: number;
   const password = newPassword();
 
   const suite = loadSuite();
-  before(() => { ({ server, probe, key } = suite); });
+  before(() => { ({ server, probe, key } = suite); c2sPort = suite.prosody.c2sPort; });
 
   it(`loses nothing and counts nothing twice across ${CYCLES} SIGKILLs under load`, async function () {
     this.timeout(300_000);
     const made: Made[] = [];
     const answered = new Map<string, number>();
-    let created201 = 0, attempts = 0, loadMs = 0;
+    let created201 = 0, attempts = 0, appAttempts = 0, loadMs = 0;
+    const appAnswers: Record<string, number> = {};
     const killTimes: number[] = [];
 
     for (let cycle = 0; cycle < CYCLES; cycle++) {
@@ -65,8 +67,25 @@ describe("reliability 2: crash", function () {
           }
         }
       };
+      // Apps registering in-app through Prosody's mod_xmpp_invites, with the same invites.
+      const app = async () => {
+        while (!stop) {
+          const pool = made.slice(-20);
+          const inv = pool[Math.floor(Math.random() * pool.length)];
+          if (!inv) { await sleep(20); continue; }
+          const user = `c${made.indexOf(inv)}u${inv.users.length}`;
+          inv.users.push(user);
+          attempts++;
+          appAttempts++;
+          const a = await registerInAppAnswer(c2sPort, inv.token, user, password);
+          appAnswers[a] = (appAnswers[a] ?? 0) + 1;
+          if (a === "registered") answered.set(`${user}@localhost`, 200);
+          // Spent, or the component is down (Prosody says so at once): both expected.
+          expect(a, user).to.be.oneOf(["registered", "gone", "remote-server-timeout"]);
+        }
+      };
       const started = Date.now();
-      const workers = [creator(), creator(), ...Array.from({ length: 6 }, registrar)];
+      const workers = [creator(), creator(), ...Array.from({ length: 6 }, registrar), app(), app()];
       const killAt = 1000 + Math.random() * 3000;
       await sleep(killAt);
       await server.kill();
@@ -104,7 +123,7 @@ describe("reliability 2: crash", function () {
 
     const recovered = readFileSync(server.logPath, "utf8").split("\n").filter((l) => l.includes("recovered an interrupted registration"));
     const completedByRecovery = recovered.filter((l) => l.includes('"completed"')).length;
-    report(`crash: ${CYCLES} SIGKILLs at ${killTimes.map((t) => (t / 1000).toFixed(1)).join("/")} s into ${(loadMs / 1000).toFixed(0)} s of load; ${created201} invites got 201, all ${made.length} still exist; ${attempts} registrations tried, ${told.length} answered 200, ${accounts.size} accounts on Prosody = ${completed} completed uses, 0 pending; recovery settled ${recovered.length} interrupted registrations (${completedByRecovery} completed, ${recovered.length - completedByRecovery} released)`);
+    report(`crash: ${CYCLES} SIGKILLs at ${killTimes.map((t) => (t / 1000).toFixed(1)).join("/")} s into ${(loadMs / 1000).toFixed(0)} s of load; ${created201} invites got 201, all ${made.length} still exist; ${attempts} registrations tried (${appAttempts} in-app: ${Object.entries(appAnswers).map(([k, n]) => `${n} ${k}`).join(", ")}), ${told.length} told registered, ${accounts.size} accounts on Prosody = ${completed} completed uses, 0 pending; recovery settled ${recovered.length} interrupted registrations (${completedByRecovery} completed, ${recovered.length - completedByRecovery} released)`);
     expect(accounts.size).to.equal(completed);
     expect(made.length).to.equal(created201);
   });

@@ -13,10 +13,12 @@ import { readFileSync } from "node:fs";
 import { isMarkup, nasty, nastyValues, XML_ILLEGAL, xmlSafe } from "./inputs.js";
 import { remember, report, startServer, startSuiteProsody, type ServerProcess } from "./server.js";
 import { api, createInvite, newPassword, openForm } from "./web.js";
+import { openStream, preauth, StanzaRefusal, xml } from "../harness/xmpp-stream.js";
 
 const HTTP_INPUTS = 9000;
 const ADHOC_INPUTS = 600;
 const CTL_INPUTS = 500;
+const INAPP_INPUTS = 600;
 
 interface Req { surface: string; method: string; path: string; headers?: Record<string, string>; body?: string | Buffer; inputs: unknown[] }
 interface Res { status: number; type: string; location: string | undefined; body: string }
@@ -39,19 +41,21 @@ describe("reliability 4: hostile input", function () {
   let token: string;
   let form: { cookie: string; csrf: string };
   let admin: TestClient;
+  let adminPassword = "";
   const counts: Record<string, number> = {};
   const statuses: Record<string, number> = {};
   let adhocErrors = "";
+  let inAppErrors = "";
   let echoes = 0;
   let crashed = false;
 
   before(async function () {
     this.timeout(120_000);
     prosody = await startSuiteProsody();
-    const adminPassword = newPassword();
+    adminPassword = newPassword();
     await prosody.registerUser("admin", adminPassword);
     server = await startServer(prosody, {
-      register_rate_limit: 0, register_lookup_rate_limit: 0, invites_page_rate_limit: 0,
+      register_rate_limit: 0, register_lookup_rate_limit: 0, invites_page_rate_limit: 0, inapp_rate_limit: 0,
       invites_api_rate_limit: "1000000/second", invites_api_rate_burst: 1_000_000,
       invites_api_auth_failure_limit: "1000000/second", invites_api_auth_failure_burst: 1_000_000,
     });
@@ -74,7 +78,7 @@ describe("reliability 4: hostile input", function () {
     await prosody?.destroy();
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     const fiveXX = Object.entries(statuses).filter(([k]) => Number(k) >= 500).reduce((a, [, v]) => a + v, 0);
-    report(`hostile: ${total} inputs (${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(", ")}); ${fiveXX} 5xx, ${crashed ? 1 : 0} crashes, ${linkDrops()} component link drops, ${echoes} unescaped echoes; HTTP answers ${Object.entries(statuses).sort().map(([k, v]) => `${v}×${k}`).join(", ")}; XMPP errors ${adhocErrors}`);
+    report(`hostile: ${total} inputs (${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(", ")}); ${fiveXX} 5xx, ${crashed ? 1 : 0} crashes, ${linkDrops()} component link drops, ${echoes} unescaped echoes; HTTP answers ${Object.entries(statuses).sort().map(([k, v]) => `${v}×${k}`).join(", ")}; XMPP errors ${adhocErrors}; in-app errors ${inAppErrors}`);
   });
 
   /** How often the server's log says the component link dropped. */
@@ -287,6 +291,52 @@ describe("reliability 4: hostile input", function () {
     crashed ||= !server.alive();
     expect(server.alive()).to.equal(true);
     adhocErrors = Object.entries(errors).map(([k, v]) => `${v}×${k}`).join(", ");
+  });
+
+  it(`answers ${INAPP_INPUTS} hostile in-app requests through Prosody's mod_xmpp_invites with XMPP errors that say why, on streams that stay up`, async function () {
+    this.timeout(300_000);
+    const s = nasty(INAPP_INPUTS, 4301).map(xmlSafe);
+    const t = nasty(INAPP_INPUTS, 4302).map(xmlSafe);
+    const errors: Record<string, number> = {};
+    let next = 0;
+    const worker = async () => {
+      // An app's stream with a usable invite (unlimited uses): what follows is hostile.
+      const stream = await openStream({ port: prosody.c2sPort, domain: "localhost" });
+      await preauth(stream, "localhost", token);
+      try {
+        while (next < INAPP_INPUTS) {
+          const i = next++;
+          const a = s[i]!, b = t[i]!;
+          const query = (...children: ReturnType<typeof xml>[]) => xml("iq", { type: "set", to: "localhost" }, xml("query", { xmlns: "jabber:iq:register" }, ...children));
+          const field = (name: string, ...values: string[]) => xml("field", { var: name }, ...values.map((v) => xml("value", {}, v)));
+          const req = [
+            () => xml("iq", { type: "set", to: "localhost" }, xml("preauth", { xmlns: "urn:xmpp:pars:0", token: a })),
+            () => query(xml("username", {}, a), xml("password", {}, b)),
+            () => query(xml("x", { xmlns: "jabber:x:data", type: "submit" }, i % 8 === 2 ? field("username", a, b) : field("username", a), field("password", b))),
+            () => query(xml("username", {}, a), ...(i % 8 === 3 ? [xml("username", {}, b)] : []), xml("password", {}, "a long enough password")),
+          ][i % 4]!();
+          const what = `${req.toString().slice(0, 300)}`;
+          try {
+            await stream.iq(req);
+          } catch (e) {
+            expect(e, what).to.be.instanceOf(StanzaRefusal);
+            const r = e as StanzaRefusal;
+            expect(r.condition, what).to.not.equal("internal-server-error");
+            expect(r.text, `${what} (${r.condition}) has no text`).to.not.equal("");
+            errors[r.condition] = (errors[r.condition] ?? 0) + 1;
+          }
+          counts["in-app"] = (counts["in-app"] ?? 0) + 1;
+        }
+      } finally {
+        await stream.close();
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, worker));
+    crashed ||= !server.alive();
+    expect(server.alive()).to.equal(true);
+    const check = await loginClient({ port: prosody.c2sPort, jid: "admin@localhost", password: adminPassword });
+    await check.close();
+    inAppErrors = Object.entries(errors).map(([k, v]) => `${v}×${k}`).join(", ");
   });
 
   it(`runs invitectl with ${CTL_INPUTS} hostile argument lists in-process, and a few as real processes: exit 0/1/2, a message, no stack trace`, async function () {

@@ -14,6 +14,7 @@ import { startTestHost, type TestHost } from "../helpers/host.js";
 import type { InvitesApi } from "../../modules/invites/types.js";
 import { dbFiles, figures, logFiles, report, secretsUsed, startServer, startSuiteProsody, type ServerProcess } from "./server.js";
 import { createInvite, newPassword, openForm } from "./web.js";
+import { openStream, preauth, type StanzaRefusal } from "../harness/xmpp-stream.js";
 
 /** N requests from one loopback address; returns how many were not refused with 429. */
 async function allowed(baseUrl: string, from: string, n: number, make: (i: number) => { method: string; path: string; body?: string; headers?: Record<string, string> }): Promise<number> {
@@ -133,15 +134,28 @@ describe("reliability 5: secrets", function () {
       ? { method: "GET", path: `/i/${code()}` }
       : { method: "POST", path: "/invites_page/code", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `code=${code()}` }));
     const keys = await allowed(server.baseUrl, "127.0.0.5", 60, () => ({ method: "GET", path: `/invites_api?key=AAAAAAAAAAAA/${guess()}` }));
+    // Through the XMPP server: <preauth/> on an app's stream, counted by the component per app address.
+    const stream = await openStream({ port: prosody.c2sPort, domain: "localhost", localAddress: "127.0.0.6" });
+    let inApp = 0;
+    try {
+      for (let i = 0; i < 120; i++) {
+        const answer = await preauth(stream, "localhost", guess()).then(() => "accepted", (e: StanzaRefusal) => e.condition);
+        expect(answer).to.be.oneOf(["item-not-found", "policy-violation"]);
+        if (answer !== "policy-violation") inApp++;
+      }
+    } finally {
+      await stream.close();
+    }
     // The page limiters are fixed one-minute windows: per hour = per window × 60. The API's
     // failure bucket: its burst, then 10 a minute.
-    const perHour = { page: page * 60, register: reg * 60, code: codes * 60, key: keys + 10 * 60 };
+    const perHour = { page: page * 60, register: reg * 60, code: codes * 60, key: keys + 10 * 60, inApp: inApp * 60 };
     expect(page).to.be.at.most(60);
     expect(reg).to.be.at.most(60);
     expect(codes).to.be.at.most(60);
     expect(keys).to.be.at.most(10);
+    expect(inApp).to.be.at.most(60);
     const codeOdds = perHour.code / 32 ** 8;
-    report(`secrets: tokens 18 random bytes (over 143 bits: the first character is a letter or digit), API secrets 256 bits, from randomBytes; SQLite holds SHA-256 hashes only; constant-time by hash lookup / timingSafeEqual; guesses per hour from one IP: token page ${perHour.page}, registration ${perHour.register}, short code ${perHour.code} (odds of hitting one live code in an hour ≈ ${codeOdds.toExponential(1)}), API key ${perHour.key}`);
+    report(`secrets: tokens 18 random bytes (over 143 bits: the first character is a letter or digit), API secrets 256 bits, from randomBytes; SQLite holds SHA-256 hashes only; constant-time by hash lookup / timingSafeEqual; guesses per hour from one IP: token page ${perHour.page}, registration ${perHour.register}, short code ${perHour.code} (odds of hitting one live code in an hour ≈ ${codeOdds.toExponential(1)}), API key ${perHour.key}, in-app preauth through Prosody ${perHour.inApp}`);
   });
 
   it("wrote no token, API secret or password to any server log of this run", async function () {

@@ -37,9 +37,10 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const PROBE_JID = "probe.localhost";
 const PROBE_SECRET = `probe-${Math.random().toString(36).slice(2)}`;
 
-/** A test Prosody that also accepts a second component, probe.localhost, listed as admin. */
+/** A test Prosody with the server module (in-app onboarding) that also accepts a second component, probe.localhost, listed as admin. */
 export function startSuiteProsody(): Promise<TestProsody> {
   return startProsody({
+    serverModule: true,
     extraConfig: `admins = { "admin@localhost", "invites.localhost", "${PROBE_JID}" }
 Component "${PROBE_JID}"
   component_secret = "${PROBE_SECRET}"`,
@@ -101,7 +102,7 @@ export async function startServer(prosody: TestProsody, options: Record<string, 
     data_dir: "data",
     store: "sqlite://invites.sqlite",
     admins: [prosody.adminJid],
-    modules_enabled: ["invites", "invites_api", "invites_page", "invites_register", "invites_adhoc"],
+    modules_enabled: ["invites", "invites_api", "invites_page", "invites_register", "invites_adhoc", "invites_inapp"],
     log: { level: "debug", file: "server.log" },
     ...options,
   }));
@@ -182,7 +183,7 @@ export function loadSuite(): LoadSuite {
     this.timeout(120_000);
     suite.prosody = await startSuiteProsody();
     suite.server = await startServer(suite.prosody, {
-      register_rate_limit: 0, register_lookup_rate_limit: 0,
+      register_rate_limit: 0, register_lookup_rate_limit: 0, inapp_rate_limit: 0,
       invites_api_rate_limit: "1000000/second", invites_api_rate_burst: 1_000_000,
     });
     suite.key = await suite.server.apiKey();

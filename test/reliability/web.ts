@@ -1,7 +1,8 @@
 // HTTP helpers for the suite: the registration form as a browser uses it (GET for the CSRF
 // cookie and token, then POST), and the JSON API.
 import { randomBytes } from "node:crypto";
-import { remember } from "./server.js";
+import { remember, sleep, type ServerProcess } from "./server.js";
+import { registerInApp, StanzaRefusal } from "../harness/xmpp-stream.js";
 
 export interface Answer { status: number; body: string; type: string }
 
@@ -59,6 +60,29 @@ export async function inviteUses(baseUrl: string, key: string, id: string): Prom
   if (r.status !== 200) throw new Error(`GET /v1/invites/${id}: ${r.status} ${JSON.stringify(r.json)}`);
   const i = r.json["invite"] as { uses_pending: number; uses_completed: number; uses_allowed: number | null };
   return { pending: i.uses_pending, completed: i.uses_completed, allowed: i.uses_allowed };
+}
+
+/** Waits until the server process offers in-app paths: Prosody's mod_xmpp_invites has announced itself to it. */
+export async function inAppReady(server: ServerProcess): Promise<void> {
+  const made = await server.ctl(["invite", "create_account", "localhost"]);
+  const link = made.stdout.split("\n").find((l) => l.startsWith("http"));
+  if (!link) throw new Error(`invitectl invite create_account failed: ${made.stderr}`);
+  remember(link.slice(link.indexOf("?") + 1));
+  for (let i = 0; i < 200; i++) {
+    if ((await (await fetch(link)).text()).includes("Open in my app")) return;
+    await sleep(50);
+  }
+  throw new Error("the server module never announced itself to the server process");
+}
+
+/** What an app answers after trying to register in-app: "registered", or the server's refusal ("gone", "conflict", …). */
+export async function registerInAppAnswer(port: number, token: string, username: string, password: string): Promise<string> {
+  try {
+    await registerInApp({ port, domain: "localhost", token, username, password });
+    return "registered";
+  } catch (e) {
+    return e instanceof StanzaRefusal ? e.condition : `failed: ${(e as Error).message}`;
+  }
 }
 
 /** Counts answers by status code, e.g. { 200: 1, 410: 199 }. */
