@@ -64,7 +64,7 @@ const lua = (s: string) => JSON.stringify(s); // JSON string syntax is valid Lua
 
 function configText(p: { dir: string; c2s: number; comp: number; http: number; secret: string; o: ProsodyOptions }): string {
   const privilege = p.o.privilege ?? true;
-  const modules = ["roster", "saslauth", "disco", "register", "adhoc", "admin_adhoc", "ping", ...(privilege ? ["privilege"] : []), ...(p.o.modules ?? [])];
+  const modules = ["roster", "saslauth", "disco", "register", "adhoc", "admin_adhoc", "ping", "version", ...(privilege ? ["privilege"] : []), ...(p.o.modules ?? [])];
   return `-- Generated for one test run.
 pidfile = ${lua(join(p.dir, "prosody.pid"))}
 data_path = ${lua(join(p.dir, "data"))}
