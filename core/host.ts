@@ -80,6 +80,7 @@ export class Host {
         jid: config.component.jid, secret: config.component.secret, server: config.component.server,
         hosts: config.hosts, log: log.child({ module: "link" }), isAdmin: (j: string) => host.isAdmin(j),
         commands: host.commands, iqHandlers: host.iqHandlers, name: config.component.name, timeoutMs: config.component.timeoutMs,
+        ...(config.ejabberdApi ? { ejabberdApi: config.ejabberdApi } : {}),
       });
       host.link = link;
       link.on("online", () => {
@@ -178,6 +179,8 @@ export class Host {
       body: {
         status: ok ? "ok" : "degraded",
         component: { jid: this.config.component.jid, state: component, ...(this.link?.lastError && !this.link.connected ? { lastError: this.link.lastError } : {}) },
+        // What the XMPP server can do for the component (core/xmpp/capabilities.ts).
+        ...(this.link ? { server: this.admin.capabilities } : {}),
         store,
         modules: [...this.modules.keys()],
       },

@@ -15,7 +15,7 @@ export type { Request as HttpRequest, Response as HttpResponse, NextFunction } f
 export { opt, type OptionSpec, type OptionValues } from "./options.js";
 export { defineErrors, isModuleError, ModuleError, type ErrorSpec, type ErrorFactory, type XmppCondition, type XmppErrorType } from "./errors.js";
 export { parseDuration, parseDate, parseTimeSpec, formatDuration } from "./duration.js";
-export { adminErrors, type AdminPort, type RosterItem, type Subscription } from "./admin.js";
+export { adminErrors, type AdminPort, type RosterItem, type Subscription, type Capability, type ContactSpec, type HostCapabilities, type ServerCapabilities } from "./admin.js";
 export type { ModuleEvents } from "./events.js";
 
 /** A module: one declared object, checked at load (see docs/modules.md). */
