@@ -133,6 +133,8 @@ export default defineModule({
       const setupUrl = (app: SiteApp) => `${mod.url(`/setup/${encodeURIComponent(app.id)}`)}?${token}`;
       return {
         invite, uri, inviter: api.inviter(invite),
+        // Promise contacts only when this server has a working contact backend.
+        contactsWork: mod.admin.capabilities.hosts[invite.host]?.contacts.ok === true,
         apps: sortApps(apps, detectPlatform(req.get("user-agent"))),
         registerUrl: (app) => registerUrl(token, app),
         proceedUrl(app) {

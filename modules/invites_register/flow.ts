@@ -20,7 +20,7 @@ export interface FlowDeps {
   log: Logger;
 }
 
-export interface Registered { jid: string; invite: Invite; contacts: string[] }
+export interface Registered { jid: string; invite: Invite; contacts: string[]; contactsMissing: string[] }
 
 async function release(deps: FlowDeps, reservation: Reservation): Promise<void> {
   try {
@@ -33,6 +33,9 @@ async function release(deps: FlowDeps, reservation: Reservation): Promise<void> 
 
 /** Creates `username` with `password` on the invite's host. Throws ModuleErrors. */
 export async function registerAccount(deps: FlowDeps, req: { token: string; username: string; password: string; ip: string | undefined; source: string }): Promise<Registered> {
+  // Nothing can be created while the link is down: say so before reserving, since a release
+  // after a failure with the link down is left to crash recovery (it cannot tell then).
+  if (!deps.admin().connected) throw adminErrors.not_connected();
   const reservation = await deps.invites.reserve(req.token, req.username);
   const invite = reservation.invite;
   const username = invite.reservations[reservation.reservationId]?.username ?? req.username;
@@ -54,23 +57,25 @@ export async function registerAccount(deps: FlowDeps, req: { token: string; user
     deps.log.error({ err, invite: invite.id, jid }, "account created but the invite use could not be recorded");
   }
   deps.log.info({ invite: invite.id, jid, source: req.source }, "account registered through an invite");
-  const registered: UserRegisteredEvent = { ...event, invite: completed, contacts: [] };
+  const registered: UserRegisteredEvent = { ...event, invite: completed, contacts: [], contactsMissing: [] };
   try {
     await deps.fire("user-registered", registered);
   } catch (err) {
     deps.log.warn({ err, jid }, "a user-registered handler failed");
   }
-  return { jid, invite: completed, contacts: registered.contacts };
+  return { jid, invite: completed, contacts: registered.contacts, contactsMissing: registered.contactsMissing };
 }
 
-/** Sets a new password on the account a reset invite is bound to; never creates one. */
+/**
+ * Sets a new password on the account a reset invite is bound to. The server's own answer
+ * says whether the account exists (admin.no_such_user); change-user-password never creates one.
+ */
 export async function resetPassword(deps: FlowDeps, req: { token: string; invite: Invite; password: string }): Promise<string> {
   if (req.invite.type !== "reset" || !req.invite.username) throw errors.not_a_reset();
+  if (!deps.admin().connected) throw adminErrors.not_connected();
   const reservation = await deps.invites.reserve(req.token, req.invite.username);
   const jid = `${req.invite.username}@${req.invite.host}`;
   try {
-    // Checked first so that no server's change-user-password can end up creating the account.
-    if (!(await deps.admin().accountExists(jid))) throw adminErrors.no_such_user();
     await deps.admin().changePassword(jid, req.password);
   } catch (err) {
     await release(deps, reservation);

@@ -128,15 +128,13 @@ export default defineModule({
         if (invite.username !== null && invite.username !== username) return again(403, ctx.t("err_bound", { name: invite.username }));
         const bad = checkPassword(password, username, policy);
         if (bad) return again(400, ctx.t(bad.key, bad.vars));
-        if (await mod.admin.accountExists(`${username}@${invite.host}`)) return again(409, ctx.t("err_taken", { name: username }));
-
         const done = await registerAccount(deps, { token, username, password, ip: mod.clientIp(req), source: "web" });
         if (app?.login_link_format) {
           res.setHeader("Cache-Control", "no-store");
           return res.redirect(303, renderLinkTemplate(app.login_link_format, { site_name: site.name, username, domain: invite.host, password, app }));
         }
-        const names = done.contacts.map((jid) => (jid === invite!.inviter ? pages.inviter(invite!)?.name ?? jid : jid));
-        send(res, { status: 200, body: successPage(ctx, { jid: done.jid, app, contacts: names, webchatUrl: mod.options.webchat_url }) });
+        const named = (jid: string) => ({ jid, name: jid === invite!.inviter ? pages.inviter(invite!)?.name ?? jid : jid });
+        send(res, { status: 200, body: successPage(ctx, { jid: done.jid, app, contacts: done.contacts.map((j) => named(j).name), missing: done.contactsMissing.map(named), webchatUrl: mod.options.webchat_url }) });
       } catch (caught) {
         const err = isModuleError(caught) ? caught : undefined;
         if (err) {

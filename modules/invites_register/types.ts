@@ -18,6 +18,8 @@ export interface RegistrationEvent {
 export interface UserRegisteredEvent extends RegistrationEvent {
   /** Bare JIDs that handlers made mutual contacts of the new user (filled by handlers). */
   contacts: string[];
+  /** Bare JIDs that should have become mutual contacts but could not (filled by handlers). */
+  contactsMissing: string[];
 }
 
 declare module "../../core/events.js" {
