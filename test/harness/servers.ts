@@ -3,7 +3,7 @@
 import { access } from "node:fs/promises";
 import { join } from "node:path";
 import { startEjabberd } from "./ejabberd.js";
-import { startProsody, type ProsodyOptions } from "./prosody.js";
+import { startProsody, type ProsodyOptions, type TestProsody } from "./prosody.js";
 
 export type ServerKind = "prosody" | "ejabberd";
 export const SERVER_KINDS: readonly ServerKind[] = ["prosody", "ejabberd"];
@@ -53,9 +53,14 @@ export async function startServer(kind: ServerKind, opts: ServerOptions = {}): P
     const e = await startEjabberd({ privilege: opts.privilege ?? true, contactsApi: opts.contactsApi ?? true });
     return { ...e, kind, name: SERVER_NAMES.ejabberd };
   }
+  return startProsodyServer(opts);
+}
+
+/** Prosody with everything TestProsody has (its data dir, config path, HTTP port) besides the common shape. */
+export async function startProsodyServer(opts: ServerOptions = {}): Promise<TestProsody & TestXmppServer> {
   const p = await startProsody({ ...opts.prosody, privilege: opts.privilege ?? true });
   return {
-    ...p, kind, name: SERVER_NAMES.prosody, productConfig: {},
+    ...p, kind: "prosody", name: SERVER_NAMES.prosody, productConfig: {},
     async existing(jids) {
       const found = new Set<string>();
       await Promise.all(jids.map(async (jid) => {
