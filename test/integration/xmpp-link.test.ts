@@ -245,13 +245,17 @@ describe(`XMPP component link (real ${SERVER_NAMES[kind]})`, function () {
     expect(err.condition).to.equal("service-unavailable");
   });
 
-  it("reconnects by itself after the server restarts; meanwhile admin calls fail at once with admin.not_connected", async () => {
+  it("reconnects by itself after the server restarts, and learns its capabilities again; meanwhile admin calls fail at once with admin.not_connected", async () => {
+    const before = link.admin.capabilities.hosts["localhost"]!;
     await server.stop();
     await until(link, "offline");
+    expect(link.admin.capabilities).to.deep.equal({ known: false, hosts: {} });
     const err = await rejects(link.admin.accountExists("user1@localhost"));
     expect(isModuleError(err, "admin.not_connected"), String(err)).to.equal(true);
     await server.start();
     await until(link, "online");
+    const after = link.admin.capabilities.hosts["localhost"]!;
+    expect([after.accountCheck.via, after.contacts.via, after.adminCommands]).to.deep.equal([before.accountCheck.via, before.contacts.via, before.adminCommands]);
     expect(await link.admin.accountExists("user1@localhost")).to.equal(true);
   });
 });
