@@ -12,7 +12,7 @@ function line(label: string, c: Capability): string[] {
 }
 
 export function capabilityLines(caps: ServerCapabilities): string[] {
-  if (!caps.known) return ["server: capabilities unknown (not connected)"];
+  if (!caps.known) return ["server: capabilities not known (the component is not connected, or is still asking the server)"];
   const out: string[] = [];
   for (const h of Object.values(caps.hosts)) {
     const sw = h.software ? `${h.software.name}${h.software.version ? ` ${h.software.version}` : ""}` : "unknown software (no XEP-0092 answer)";

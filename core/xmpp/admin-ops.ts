@@ -265,6 +265,7 @@ export function createAdminPort(t: AdminTransport): AdminPort {
 
     async makeMutualContacts(a, b) {
       const [ja, jb] = [account(a.jid), account(b.jid)];
+      if (!t.connected) throw adminErrors.not_connected();
       const [ba, bb] = [await contactBackend(ja), await contactBackend(jb)];
       await ba.add({ jid: jb, name: b.name });
       await bb.add({ jid: ja, name: a.name });

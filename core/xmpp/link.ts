@@ -133,9 +133,9 @@ export class ComponentLink extends EventEmitter {
         this.warned = undefined;
         this.log.info({ server: this.opts.server, jid: this.opts.jid }, "connected to the XMPP server");
         // "online" once the component knows what this server can do (bounded by timeoutMs).
-        void this.capabilities.discover().then(() => {
-          if (this.entity === entity && this.online) this.emit("online");
-        });
+        void this.capabilities.discover()
+          .catch((err: unknown) => this.log.warn({ err }, "could not learn the server's capabilities"))
+          .then(() => { if (this.entity === entity && this.online) this.emit("online"); });
       },
       (err: Error) => {
         if (this.entity !== entity) return;

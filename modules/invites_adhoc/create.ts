@@ -83,7 +83,7 @@ function accountForm(deps: CommandDeps, req: AdhocRequest): DataForm {
   const hosts = deps.policy.hosts;
   const fields: FormField[] = [
     { var: "username", type: "text-single", label: "Username (optional)", desc: usernameDesc(deps, hosts) },
-    { var: "roster-subscription", type: "boolean", label: "Add the new user to my contacts", value: "0" },
+    { var: "roster-subscription", type: "boolean", label: "Add the new user to my contacts", value: "0", ...contactsDesc(deps, domainOf(req.fromBare)) },
   ];
   if (admin && hosts.length > 1) {
     const own = domainOf(req.fromBare);
@@ -164,6 +164,12 @@ function usernameDesc(deps: CommandDeps, hosts: readonly string[]): string {
   return why === undefined
     ? "Only this username can be registered with the invite; a name that is already taken is refused"
     : `Only this username can be registered with the invite. This server cannot tell whether an account exists (${why}), so a taken name is only refused when someone registers with the invite`;
+}
+
+/** When this server cannot make mutual contacts, the field says what will happen instead. */
+function contactsDesc(deps: CommandDeps, host: string): { desc?: string } {
+  const c = deps.admin().capabilities.hosts[host]?.contacts;
+  return c && !c.ok ? { desc: `This server cannot add contacts for the component (${c.why}): the new user will be asked to add you by hand` } : {};
 }
 
 /** A requested username must be valid and, when the server can tell us, still free. */

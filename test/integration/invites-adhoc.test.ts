@@ -224,10 +224,11 @@ describe("invites_adhoc on ejabberd 23.01 without its HTTP API (it cannot tell w
     await server?.destroy();
   });
 
-  it("says in the username field's description that a taken name is only refused at registration", async () => {
+  it("says in the form what this server cannot do: refuse a taken username early, add the new user to the contacts", async () => {
     const first = (await admin.iq(xml("iq", { type: "set", to: server.componentJid }, xml("command", { xmlns: NS_COMMANDS, node: NODES.createAccount, action: "execute" })))).getChild("command", NS_COMMANDS)!;
-    const desc = first.getChild("x", NS_DATA)!.getChildren("field").find((f) => f.attrs.var === "username")!.getChildText("desc");
-    expect(desc).to.contain("This server cannot tell whether an account exists").and.contain("only refused when someone registers");
+    const desc = (name: string) => first.getChild("x", NS_DATA)!.getChildren("field").find((f) => f.attrs.var === name)!.getChildText("desc");
+    expect(desc("username")).to.contain("This server cannot tell whether an account exists").and.contain("only refused when someone registers");
+    expect(desc("roster-subscription")).to.contain("This server cannot add contacts").and.contain("asked to add you by hand");
     // The invite is made; the server's add-user refuses the taken name when it is used.
     expect((await admin.adhoc(server.componentJid, NODES.createAccount, { username: "romeo" })).attrs.status).to.equal("completed");
   });
