@@ -5,6 +5,8 @@ import { loadConfigFile, ConfigError } from "../core/config.js";
 import { Host } from "../core/host.js";
 import { LoadError } from "../core/loader.js";
 import { createLogger } from "../core/log.js";
+import { capabilityLines } from "../core/capability-report.js";
+import type { ServerCapabilities } from "../core/admin.js";
 import { configPathFrom } from "./config-path.js";
 import { runCtl, EXIT_FAILED, EXIT_OK, type CtlIo, type ExtraCommand } from "./ctl.js";
 
@@ -19,36 +21,78 @@ function probeTcp(hostPort: string, timeoutMs: number): Promise<string | undefin
   });
 }
 
-/** `invitectl check`: config valid (it loaded), store reachable, component reachable and accepted. */
+/** The running server's /health, when one answers on http.listen (loopback, short timeout). */
+async function runningServer(host: Host): Promise<{ url: string; body: HealthBody } | undefined> {
+  const { host: h, port } = host.config.http;
+  const addr = h === "0.0.0.0" || h === "::" || h === "" ? "127.0.0.1" : h.includes(":") ? `[${h}]` : h;
+  const url = `http://${addr}:${port}/health`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    const body = (await res.json()) as HealthBody;
+    return body?.component?.jid === host.config.component.jid ? { url, body } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface HealthBody { component?: { jid?: string; state?: string; lastError?: string }; server?: ServerCapabilities }
+
+/**
+ * `invitectl check`: config valid (it loaded), store reachable, component accepted, and what
+ * the XMPP server can do for it. When the server process is running, its own link is asked
+ * (through /health): a second component session would take stanzas from it (ejabberd
+ * accepts several and spreads stanzas over them).
+ */
 function checkCommand(host: Host): ExtraCommand {
-  return (y, io, setResult) => y.command("check", "Check the config, the store and the XMPP server's component port", () => {}, async () => {
+  return (y, io, setResult) => y.command("check", "Check the config, the store, the component link and what the XMPP server offers the component", () => {}, async () => {
     const lines: string[] = [`config: ok (${host.config.file})`];
     let failed = false;
     try { await host.storage.ping(); lines.push(`store: ok (${host.storage.uri})`); } catch (e) {
       failed = true; lines.push(`store: FAILED (${host.storage.uri}): ${(e as Error).message}`);
     }
     const server = host.config.component.server;
-    const why = await probeTcp(server, 3000);
-    if (why) { failed = true; lines.push(`component: FAILED: cannot reach ${server} (${why})`); }
-    else {
-      const { ComponentLink } = await import("../core/xmpp/link.js");
-      const link = new ComponentLink({
-        jid: host.config.component.jid, secret: host.config.component.secret, server, hosts: host.config.hosts,
-        log: host.log, isAdmin: () => false, commands: new Map(), iqHandlers: new Map(),
-      });
-      const online = new Promise<boolean>((resolve) => {
-        link.once("online", () => resolve(true));
-        setTimeout(() => resolve(false), 5000).unref();
-      });
-      await link.start();
-      const ok = await online;
-      await link.stop();
-      if (ok) lines.push(`component: ok (${host.config.component.jid} accepted by ${server})`);
-      // Prosody checks the secret before refusing a second session with "conflict" (its
-      // default component_conflict_resolve = "kick_new"; with "kick_old" the check briefly
-      // displaces the running server, which reconnects by itself).
-      else if (/conflict/.test(link.lastError ?? "")) lines.push(`component: ok (${host.config.component.jid} accepted by ${server}; already connected elsewhere, e.g. the running server)`);
-      else { failed = true; lines.push(`component: FAILED: ${server} did not accept ${host.config.component.jid} (${link.lastError ?? "no answer"}); check component.jid and component.secret`); }
+    const jid = host.config.component.jid;
+    let caps: ServerCapabilities | undefined;
+    const running = await runningServer(host);
+    if (running) {
+      const c = running.body.component ?? {};
+      if (c.state === "connected") {
+        lines.push(`component: ok (the running server, ${running.url}, is connected to ${server} as ${jid})`);
+        caps = running.body.server;
+      } else {
+        failed = true;
+        lines.push(`component: FAILED: the running server (${running.url}) is not connected to ${server}${c.lastError ? `: ${c.lastError}` : ""}; check component.server, component.jid and component.secret`);
+      }
+    } else {
+      const why = await probeTcp(server, 3000);
+      if (why) { failed = true; lines.push(`component: FAILED: cannot reach ${server} (${why})`); }
+      else {
+        const { ComponentLink } = await import("../core/xmpp/link.js");
+        const link = new ComponentLink({
+          jid, secret: host.config.component.secret, server, hosts: host.config.hosts,
+          log: host.log, isAdmin: () => false, commands: new Map(), iqHandlers: new Map(), timeoutMs: host.config.component.timeoutMs,
+          ...(host.config.ejabberdApi ? { ejabberdApi: host.config.ejabberdApi } : {}),
+        });
+        // "online" comes once the capabilities are known.
+        const online = new Promise<boolean>((resolve) => {
+          link.once("online", () => resolve(true));
+          setTimeout(() => resolve(false), 5000 + host.config.component.timeoutMs).unref();
+        });
+        await link.start();
+        const ok = await online;
+        if (ok) caps = link.admin.capabilities;
+        await link.stop();
+        if (ok) lines.push(`component: ok (${jid} accepted by ${server})`);
+        // Prosody checks the secret before refusing a second session with "conflict" (its
+        // default component_conflict_resolve = "kick_new").
+        else if (/conflict/.test(link.lastError ?? "")) lines.push(`component: ok (${jid} accepted by ${server}; already connected elsewhere, e.g. the running server, whose /health did not answer on ${host.config.http.host}:${host.config.http.port})`);
+        else { failed = true; lines.push(`component: FAILED: ${server} did not accept ${jid} (${link.lastError ?? "no answer"}); check component.jid and component.secret`); }
+      }
+    }
+    if (caps) {
+      lines.push(...capabilityLines(caps));
+      // Without account creation nothing works; the rest is reported, and the product adapts.
+      if (Object.values(caps.hosts).some((h) => !h.accounts.ok)) failed = true;
     }
     io.stdout(lines.join("\n") + "\n");
     setResult(failed ? EXIT_FAILED : EXIT_OK);

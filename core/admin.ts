@@ -14,6 +14,9 @@ export const adminErrors = defineErrors("admin", {
 
 export type Subscription = "none" | "to" | "from" | "both" | "remove";
 
+/** A local user and the name the other one sees them by. */
+export interface ContactSpec { jid: string; name: string }
+
 export interface RosterItem {
   jid: string;
   name?: string;
@@ -21,16 +24,65 @@ export interface RosterItem {
   groups: string[];
 }
 
+/** One thing the server can or cannot do for the component, and by which mechanism. */
+export interface Capability {
+  ok: boolean;
+  /** The mechanism used (when ok) or looked for, e.g. "XEP-0133 add-user". */
+  via: string;
+  /** Why it does not work (when not ok), in plain words. */
+  why?: string;
+  /** The configuration that would make it work (when not ok). */
+  fix?: string;
+}
+
+/** What the component learnt about one served host when the link came up. */
+export interface HostCapabilities {
+  host: string;
+  /** XEP-0092 software version, else the server's disco#info identity name. */
+  software?: { name: string; version?: string };
+  /** XEP-0133 commands the server offers the component, by short name ("add-user", ...). */
+  adminCommands: readonly string[];
+  /** ejabberd API commands offered as ad-hoc commands (mod_adhoc_api, ejabberd 25.03+). */
+  apiCommands: readonly string[];
+  /** The XEP-0356 advertisement: its namespace and what was granted. */
+  privilege?: { namespace: string; perms: Readonly<Record<string, string>> };
+  /** The ejabberd HTTP API (config key ejabberd_api), when configured: whether the component may use it. */
+  ejabberdApi?: Capability;
+  accounts: Capability;
+  passwordChange: Capability;
+  /** Whether the component can ask if an account exists; when not, accountExists throws admin.unsupported. */
+  accountCheck: Capability;
+  /** Whether the component can make two users mutual contacts (and read the rosters back). */
+  contacts: Capability;
+}
+
+export interface ServerCapabilities {
+  /** True once the component has asked the server, on the current connection. */
+  readonly known: boolean;
+  readonly hosts: Readonly<Record<string, HostCapabilities>>;
+}
+
 export interface AdminPort {
   readonly connected: boolean;
+  /** What the server can do for the component, learnt each time the link comes up (read-only). */
+  readonly capabilities: ServerCapabilities;
   /** XEP-0133 add-user. Throws admin.username_taken when the account exists. */
   createAccount(jid: string, password: string): Promise<void>;
   /** XEP-0133 change-user-password. */
   changePassword(jid: string, password: string): Promise<void>;
   /** XEP-0133 delete-user. */
   deleteAccount(jid: string): Promise<void>;
-  /** Reliable probe of whether a local account exists (see docs/admin-port.md for how). */
+  /**
+   * Whether a local account exists, by the best mechanism the server offers (see
+   * docs/admin-port.md). Throws admin.unsupported when this server cannot tell.
+   */
   accountExists(jid: string): Promise<boolean>;
+  /**
+   * Makes `a` and `b` mutual contacts (subscription both on both rosters) with the server's
+   * working contact backend, then reads both rosters back. Throws admin.unsupported when no
+   * backend works here, admin.refused when the rosters do not show "both" afterwards.
+   */
+  makeMutualContacts(a: ContactSpec, b: ContactSpec): Promise<{ via: string }>;
   /** XEP-0356 roster get for a local user. */
   getRoster(userJid: string): Promise<RosterItem[]>;
   /** XEP-0356 roster set of one item for a local user. */

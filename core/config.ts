@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { Ajv2020 } from "ajv/dist/2020.js";
 
-export const CORE_KEYS = ["hosts", "component", "http", "data_dir", "store", "admins", "modules_enabled", "plugin_paths", "log"] as const;
+export const CORE_KEYS = ["hosts", "component", "http", "data_dir", "store", "admins", "modules_enabled", "plugin_paths", "log", "ejabberd_api"] as const;
 
 export interface CoreConfig {
   file: string;
@@ -19,6 +19,8 @@ export interface CoreConfig {
   modulesEnabled: string[];
   pluginPaths: string[];
   log: { level: string; file: string | undefined };
+  /** ejabberd's HTTP API (mod_http_api), for contacts and account checks on ejabberd. */
+  ejabberdApi: { url: string; user?: string; password?: string } | undefined;
   /** Everything else at the top level: module options. */
   moduleOptions: Record<string, unknown>;
   /** Whether the file itself holds a secret (one not taken from the environment with ${NAME}). */
@@ -108,6 +110,8 @@ export function checkConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv =
   const timeout = component["timeout"];
   const timeoutMs = typeof timeout === "number" ? timeout * 1000 : typeof timeout === "string" ? Number.parseFloat(timeout) * 1000 : 10_000;
   if (!(timeoutMs > 0)) problems.push(`${file}: component.timeout: expected a positive number of seconds`);
+  const ejabberdApi = data["ejabberd_api"] as { url: string; user?: string; password?: string } | undefined;
+  if (ejabberdApi) problems.push(...checkEjabberdApi(ejabberdApi).map((p) => `${file}: ejabberd_api: ${p}`));
   if (problems.length) throw new ConfigError(problems);
 
   const moduleOptions: Record<string, unknown> = {};
@@ -136,7 +140,23 @@ export function checkConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv =
     modulesEnabled: (data["modules_enabled"] ?? DEFAULT_MODULES) as string[],
     pluginPaths: ((data["plugin_paths"] ?? []) as string[]).map((p) => resolve(dir, p)),
     log: { level: String(log["level"] ?? "info"), file: log["file"] === undefined ? undefined : resolve(dir, String(log["file"])) },
+    ejabberdApi: ejabberdApi ? { ...ejabberdApi } : undefined,
     moduleOptions,
     secretsInFile: holdsSecret(raw),
   };
+}
+
+/**
+ * The API's credentials travel in the clear over http: only to this machine. The user is an
+ * ejabberd account (HTTP Basic), so both halves go together.
+ */
+function checkEjabberdApi(api: { url: string; user?: string; password?: string }): string[] {
+  const problems: string[] = [];
+  let url: URL | undefined;
+  try { url = new URL(api.url); } catch { problems.push(`url: not a URL: ${JSON.stringify(api.url)}`); }
+  if (url && url.protocol === "http:" && !/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(url.hostname)) {
+    problems.push(`url: plain http only to a loopback address (127.0.0.1, ::1, localhost), got ${url.hostname}; use https for another machine`);
+  }
+  if ((api.user === undefined) !== (api.password === undefined)) problems.push("user and password go together (HTTP Basic credentials of an ejabberd account)");
+  return problems;
 }

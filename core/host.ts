@@ -76,7 +76,8 @@ export class Host {
     if (problems.length) throw new ConfigError(problems);
 
     privateDir(config.dataDir, log);
-    warnIfReadable(config.file, config.secretsInFile, log);
+    // Once, when the server starts (not on every invitectl command).
+    if (init.mode === "server") warnIfReadable(config.file, config.secretsInFile, log);
     const storage = await openStorage(config.store, config.dataDir);
     const host = new Host(config, init.mode, log, storage, init.now ?? Date.now);
     const connect = init.connect ?? init.mode === "server";
@@ -86,6 +87,7 @@ export class Host {
         jid: config.component.jid, secret: config.component.secret, server: config.component.server,
         hosts: config.hosts, log: log.child({ module: "link" }), isAdmin: (j: string) => host.isAdmin(j),
         commands: host.commands, iqHandlers: host.iqHandlers, name: config.component.name, timeoutMs: config.component.timeoutMs,
+        ...(config.ejabberdApi ? { ejabberdApi: config.ejabberdApi } : {}),
       });
       host.link = link;
       link.on("online", () => {
@@ -191,6 +193,8 @@ export class Host {
       body: {
         status: ok ? "ok" : "degraded",
         component: { jid: this.config.component.jid, state: component, ...(this.link?.lastError && !this.link.connected ? { lastError: this.link.lastError } : {}) },
+        // What the XMPP server can do for the component (core/xmpp/capabilities.ts).
+        ...(this.link ? { server: this.admin.capabilities } : {}),
         store,
         modules: [...this.modules.keys()],
       },

@@ -16,7 +16,7 @@ export { opt, type OptionSpec, type OptionValues } from "./options.js";
 export { defineErrors, isModuleError, ModuleError, type ErrorSpec, type ErrorFactory, type XmppCondition, type XmppErrorType } from "./errors.js";
 export { parseDuration, parseDate, parseTimeSpec, formatDuration } from "./duration.js";
 export { illegalXmlChar } from "./xmpp/xml-chars.js";
-export { adminErrors, type AdminPort, type RosterItem, type Subscription } from "./admin.js";
+export { adminErrors, type AdminPort, type RosterItem, type Subscription, type Capability, type ContactSpec, type HostCapabilities, type ServerCapabilities } from "./admin.js";
 export type { ModuleEvents } from "./events.js";
 /** Builds XML elements (IQ payloads a module answers with, see mod.handleIq). */
 export { default as xml } from "@xmpp/xml";

@@ -1,26 +1,22 @@
-// The AdminPort over the component link: XEP-0133 commands and XEP-0356 roster
-// access. Every server-specific answer (Prosody notes, ejabberd's bare
-// "completed", ejabberd 23.01's roster-set bug) is interpreted here and nowhere else.
-// See docs/admin-port.md.
+// The AdminPort over the component link: XEP-0133 commands, XEP-0356 roster access, and
+// the backends the server's capabilities pick (ejabberd's own commands, through its HTTP
+// API or mod_adhoc_api). Every server-specific answer (Prosody's notes, ejabberd's bare
+// "completed", its crash answers, its roster-set bugs) is interpreted here and in the
+// files this one uses, nowhere else. See docs/admin-port.md.
 import xml, { type Element } from "@xmpp/xml";
-import { adminErrors, type AdminPort, type RosterItem, type Subscription } from "../admin.js";
+import { adminErrors, type AdminPort, type ContactSpec, type HostCapabilities, type RosterItem, type ServerCapabilities, type Subscription } from "../admin.js";
 import { coreErrors } from "../errors.js";
-import { NS_COMMANDS } from "./adhoc.js";
-import { NS_DATA } from "./forms.js";
+import { AdhocApi } from "./adhoc-api.js";
+import { NS_ADMIN } from "./capabilities.js";
+import { CommandStepError, RemoteStanzaError, runCommand, type CommandResult, type Note } from "./command-client.js";
+import type { EjabberdApi } from "./ejabberd-api.js";
 import { domainOf, localOf } from "./jid.js";
 import { illegalXmlChar } from "./xml-chars.js";
 
-const NS_ADMIN = "http://jabber.org/protocol/admin";
+export { RemoteStanzaError } from "./command-client.js";
+
 const NS_ROSTER = "jabber:iq:roster";
 const SUBSCRIPTIONS: readonly Subscription[] = ["none", "to", "from", "both", "remove"];
-
-/** An <iq type="error"/> answer, as the transport reports it. */
-export class RemoteStanzaError extends Error {
-  override readonly name = "RemoteStanzaError";
-  constructor(readonly condition: string, readonly type: string, readonly text: string) {
-    super(text ? `${condition}: ${text}` : condition);
-  }
-}
 
 export interface AdminTransport {
   readonly connected: boolean;
@@ -30,12 +26,40 @@ export interface AdminTransport {
   privilegesFor(domain: string): Readonly<Record<string, string>>;
   readonly privileges: Readonly<Record<string, string>>;
   readonly hosts: readonly string[];
+  /** What the server can do (core/xmpp/capabilities.ts); without it, XEP-0133 and XEP-0356 are assumed. */
+  readonly capabilities?: {
+    ready(): Promise<void>;
+    readonly isKnown: boolean;
+    snapshot(): ServerCapabilities;
+    forHost(host: string): HostCapabilities;
+  };
+  /** ejabberd's HTTP API, when ejabberd_api is configured. */
+  readonly ejabberdApi?: EjabberdApi;
 }
 
-interface Note { type: string; text: string }
-interface CommandResult { status: string; notes: Note[]; command: Element }
+type Backend = "xep-0133" | "xep-0356" | "http-api" | "adhoc-api";
+
+/** The account-check mechanism of a host, in the order capabilities.ts describes it. */
+export function accountCheckBackend(c: HostCapabilities): Backend | undefined {
+  if (c.adminCommands.includes("get-user-roster")) return "xep-0133";
+  if (c.apiCommands.includes("check_account")) return "adhoc-api";
+  if (c.ejabberdApi?.ok) return "http-api";
+  return undefined;
+}
+
+/** The contact backend of a host (see assess() in capabilities.ts for why). */
+export function contactsBackend(c: HostCapabilities): Backend | undefined {
+  if (!c.contacts.ok) return undefined;
+  if (c.apiCommands.includes("add_rosteritem") && c.apiCommands.includes("get_roster")) return "adhoc-api";
+  if (/ejabberd/i.test(c.software?.name ?? "")) return c.ejabberdApi?.ok ? "http-api" : undefined;
+  return "xep-0356";
+}
+
+const UNKNOWN: ServerCapabilities = Object.freeze({ known: false, hosts: Object.freeze({}) });
 
 export function createAdminPort(t: AdminTransport): AdminPort {
+  const adhocApi = new AdhocApi((iq) => t.request(iq));
+
   /** Checks that `jid` names an account on a served domain; returns it bare. */
   function account(jid: string): string {
     const domain = domainOf(jid);
@@ -45,32 +69,38 @@ export function createAdminPort(t: AdminTransport): AdminPort {
     return jid.toLowerCase();
   }
 
-  /** XEP-0133 §4: execute the command, then submit its form with our values. */
-  async function adminCommand(domain: string, name: string, values: Record<string, string | string[]>): Promise<CommandResult> {
-    const node = `${NS_ADMIN}#${name}`;
-    const first = await t.request(xml("iq", { type: "set", to: domain }, xml("command", { xmlns: NS_COMMANDS, node, action: "execute" })));
-    const started = first.getChild("command", NS_COMMANDS);
-    if (!started) throw adminErrors.refused(`The XMPP server answered ${name} without a <command/>`);
-    if (started.attrs.status !== "executing") return readCommand(started);
-    const x = xml("x", { xmlns: NS_DATA, type: "submit" }, field("FORM_TYPE", NS_ADMIN));
-    for (const [k, v] of Object.entries(values)) x.cnode(field(k, v));
-    const done = await t.request(xml("iq", { type: "set", to: domain },
-      xml("command", { xmlns: NS_COMMANDS, node, sessionid: started.attrs.sessionid, action: "complete" }, x)));
-    const cmd = done.getChild("command", NS_COMMANDS);
-    if (!cmd) throw adminErrors.refused(`The XMPP server answered ${name} without a <command/>`);
-    return readCommand(cmd);
+  /** The host's capabilities once this connection's discovery is done; undefined when unknown. */
+  async function known(host: string): Promise<HostCapabilities | undefined> {
+    if (!t.capabilities) return undefined;
+    await t.capabilities.ready();
+    return t.capabilities.isKnown ? t.capabilities.forHost(host) : undefined;
   }
 
-  /** Maps a remote refusal of a XEP-0133 command to an admin.* error. */
-  function refusal(e: unknown, what: string): never {
-    if (e instanceof RemoteStanzaError) {
-      if (e.condition === "forbidden" || e.condition === "not-authorized") {
-        throw adminErrors.refused(`The XMPP server does not let the component run ${what}: list the component JID as a server admin (${e.condition})`);
+  /** XEP-0133 §4: execute the command, then submit its form with our values. */
+  function adminCommand(domain: string, name: string, values: Record<string, string | string[]>): Promise<CommandResult> {
+    return runCommand((iq) => t.request(iq), domain, `${NS_ADMIN}#${name}`, () => ({ FORM_TYPE: NS_ADMIN, ...values }));
+  }
+
+  /**
+   * Maps a refusal by the step that drew it. At execute, the command is not offered (or not to
+   * the component); at complete, it ran and refused: `atComplete` maps that per operation.
+   */
+  function refusal(e: unknown, what: string, atComplete?: (e: CommandStepError) => never | void): never {
+    if (e instanceof CommandStepError) {
+      const { condition, text } = e.remote;
+      const said = text ? `${condition}: ${text}` : condition;
+      if (e.step === "execute") {
+        if (condition === "forbidden" || condition === "not-authorized") {
+          throw adminErrors.refused(`The XMPP server does not let the component run ${what} (${said}): make the component JID a server admin for XEP-0133 (docs/server-setup.md)`);
+        }
+        if (condition === "item-not-found" || condition === "service-unavailable" || condition === "feature-not-implemented") {
+          throw adminErrors.unsupported(`The XMPP server does not offer ${what} (XEP-0133; ${said}); enable its admin ad-hoc commands`);
+        }
+      } else {
+        atComplete?.(e);
+        if (condition === "forbidden" || condition === "not-authorized") throw adminErrors.refused(`The XMPP server refused ${what} (${said})`);
       }
-      if (e.condition === "item-not-found" || e.condition === "service-unavailable" || e.condition === "feature-not-implemented") {
-        throw adminErrors.unsupported(`The XMPP server does not offer ${what} (XEP-0133; ${e.condition}); enable its admin ad-hoc commands`);
-      }
-      throw adminErrors.refused(`The XMPP server refused ${what}: ${e.message}`);
+      throw adminErrors.refused(`The XMPP server refused ${what} at the ${e.step} step (${said})`);
     }
     throw e;
   }
@@ -104,9 +134,38 @@ export function createAdminPort(t: AdminTransport): AdminPort {
     }
   }
 
+  async function getRoster(userJid: string): Promise<RosterItem[]> {
+    const reply = await rosterRequest(userJid, "get");
+    return (reply.getChild("query", NS_ROSTER)?.getChildren("item") ?? []).map(xmlToItem);
+  }
+
+  const split = (jid: string) => ({ user: localOf(jid), host: domainOf(jid) });
+
+  /** Writes `contact` on `owner`'s roster with subscription both, and reads the roster back. */
+  async function contactBackend(owner: string): Promise<{ via: string; add(contact: ContactSpec): Promise<void>; roster(): Promise<RosterItem[]> }> {
+    const caps = await known(domainOf(owner));
+    const backend = caps ? contactsBackend(caps) : "xep-0356";
+    if (!backend) throw adminErrors.unsupported(`No way to add contacts on ${domainOf(owner)}: ${caps!.contacts.why}. Fix: ${caps!.contacts.fix}`);
+    const via = caps?.contacts.via ?? "XEP-0356 roster set";
+    const o = split(owner);
+    if (backend === "http-api") {
+      const api = t.ejabberdApi!;
+      return { via, add: (c) => api.addContact(o, { ...split(c.jid), name: c.name }), roster: () => api.roster(o.user, o.host) };
+    }
+    if (backend === "adhoc-api") {
+      return { via, add: (c) => adhocApi.addContact(o, { ...split(c.jid), name: c.name }), roster: () => adhocApi.roster(o.user, o.host) };
+    }
+    return {
+      via,
+      add: async (c) => { await rosterRequest(owner, "set", { jid: c.jid, name: c.name, subscription: "both", groups: [] }); },
+      roster: () => getRoster(owner),
+    };
+  }
+
   return {
     get connected() { return t.connected; },
     get privileges() { return t.privileges; },
+    get capabilities() { return t.capabilities?.snapshot() ?? UNKNOWN; },
 
     async createAccount(jid, password) {
       const acct = account(jid);
@@ -115,11 +174,14 @@ export function createAdminPort(t: AdminTransport): AdminPort {
       try {
         res = await adminCommand(domainOf(acct), "add-user", { accountjid: acct, password, "password-verify": password });
       } catch (e) {
-        // Current ejabberd answers an existing account with <conflict/>.
-        if (e instanceof RemoteStanzaError && e.condition === "conflict") throw adminErrors.username_taken();
-        refusal(e, "add-user");
+        refusal(e, "add-user", (s) => {
+          // ejabberd answers an existing account with <conflict/>.
+          if (s.condition === "conflict") throw adminErrors.username_taken();
+          // ejabberd answers a command that crashed with item-not-found (e.g. a JID it cannot parse).
+          if (s.condition === "item-not-found") throw adminErrors.refused(`The XMPP server failed add-user for ${acct} (${s.remote.message}); it could not process this account name`);
+        });
       }
-      const err = errorNote(res);
+      const err = errorNote(res.notes);
       if (err) {
         // Prosody: <note type="error">Account already exists</note>.
         if (/exist|taken|in use|conflict/i.test(err.text)) throw adminErrors.username_taken();
@@ -134,10 +196,17 @@ export function createAdminPort(t: AdminTransport): AdminPort {
       let res: CommandResult;
       try {
         res = await adminCommand(domainOf(acct), "change-user-password", { accountjid: acct, password });
-      } catch (e) { refusal(e, "change-user-password"); }
-      const err = errorNote(res);
+      } catch (e) {
+        refusal(e, "change-user-password", (s) => {
+          // ejabberd checks that the account exists by crashing when it does not; it then
+          // answers the complete step with item-not-found ("No hook has processed this command").
+          if (s.condition === "item-not-found") throw adminErrors.no_such_user(`There is no account ${acct} (the XMPP server answered change-user-password with ${s.remote.message})`);
+        });
+      }
+      const err = errorNote(res.notes);
       if (err) {
-        if (/not exist|no such|unknown/i.test(err.text)) throw adminErrors.no_such_user();
+        // Prosody: <note type="error">User does not exist</note>.
+        if (/not exist|no such|unknown/i.test(err.text)) throw adminErrors.no_such_user(`There is no account ${acct}`);
         throw adminErrors.refused(`The XMPP server did not change the password: ${err.text}`);
       }
     },
@@ -147,21 +216,38 @@ export function createAdminPort(t: AdminTransport): AdminPort {
       let res: CommandResult;
       try {
         res = await adminCommand(domainOf(acct), "delete-user", { accountjids: [acct] });
-      } catch (e) { refusal(e, "delete-user"); }
-      const err = errorNote(res);
+      } catch (e) {
+        refusal(e, "delete-user", (s) => {
+          if (s.condition === "item-not-found") throw adminErrors.no_such_user(`There is no account ${acct} (the XMPP server answered delete-user with ${s.remote.message})`);
+        });
+      }
+      const err = errorNote(res.notes);
       if (err) throw adminErrors.refused(`The XMPP server did not delete the account: ${err.text}`);
       // Prosody reports per-account failures inside an info note.
-      if (res.notes.some((n) => /could not be deleted/i.test(n.text))) throw adminErrors.no_such_user();
+      if (res.notes.some((n) => /could not be deleted/i.test(n.text))) throw adminErrors.no_such_user(`There is no account ${acct}`);
     },
 
     async accountExists(jid) {
       const acct = account(jid);
+      const host = domainOf(acct);
+      const caps = await known(host);
+      const backend = caps ? accountCheckBackend(caps) : "xep-0133";
+      if (!backend) throw adminErrors.unsupported(`Cannot tell whether ${acct} exists: ${caps!.accountCheck.why}. Fix: ${caps!.accountCheck.fix}`);
+      if (backend === "http-api") return t.ejabberdApi!.accountExists(localOf(acct), host);
+      if (backend === "adhoc-api") return adhocApi.accountExists(localOf(acct), host);
       let res: CommandResult;
       try {
-        // XEP-0133 get-user-roster: Prosody checks that the account exists before answering.
-        res = await adminCommand(domainOf(acct), "get-user-roster", { accountjid: acct, accountjids: [acct] });
-      } catch (e) { refusal(e, "get-user-roster (used to check whether an account exists)"); }
-      const err = errorNote(res);
+        // XEP-0133 get-user-roster refuses unknown accounts: Prosody with an error note,
+        // ejabberd (25.10+) by crashing, which answers the complete step with item-not-found.
+        res = await adminCommand(host, "get-user-roster", { accountjid: acct, accountjids: [acct] });
+      } catch (e) {
+        if (e instanceof CommandStepError && e.step === "complete" && e.condition === "item-not-found") return false;
+        if (e instanceof CommandStepError && e.step === "execute" && ["item-not-found", "service-unavailable", "feature-not-implemented"].includes(e.condition)) {
+          throw adminErrors.unsupported(`Cannot tell whether ${acct} exists: the XMPP server does not offer XEP-0133 get-user-roster (${e.remote.message})`);
+        }
+        refusal(e, "get-user-roster (used to check whether an account exists)");
+      }
+      const err = errorNote(res.notes);
       if (err) {
         if (/not exist|no such|unknown/i.test(err.text)) return false;
         throw adminErrors.refused(`The XMPP server could not check the account: ${err.text}`);
@@ -170,16 +256,29 @@ export function createAdminPort(t: AdminTransport): AdminPort {
       throw adminErrors.unsupported(`The XMPP server answered get-user-roster with status ${res.status}`);
     },
 
-    async getRoster(userJid) {
-      const reply = await rosterRequest(userJid, "get");
-      const items = reply.getChild("query", NS_ROSTER)?.getChildren("item") ?? [];
-      return items.map(xmlToItem);
-    },
+    getRoster,
 
     async setRosterItem(userJid, item) {
       if (!SUBSCRIPTIONS.includes(item.subscription)) throw coreErrors.bad_request(`Unknown subscription ${JSON.stringify(item.subscription)}`);
       if (!item.jid || item.jid.includes("/")) throw coreErrors.bad_request(`A roster item needs a bare JID, got ${JSON.stringify(item.jid)}`);
       await rosterRequest(userJid, "set", item);
+    },
+
+    async makeMutualContacts(a, b) {
+      const [ja, jb] = [account(a.jid), account(b.jid)];
+      if (!t.connected) throw adminErrors.not_connected();
+      const [ba, bb] = [await contactBackend(ja), await contactBackend(jb)];
+      await ba.add({ jid: jb, name: b.name });
+      await bb.add({ jid: ja, name: a.name });
+      // Read back: some servers accept the write and store something else (ejabberd's
+      // privileged roster set drops the subscription; add_rosteritem answers 0 to anything).
+      for (const [owner, other, backend] of [[ja, jb, ba], [jb, ja, bb]] as const) {
+        const item = (await backend.roster()).find((i) => i.jid.toLowerCase() === other);
+        if (item?.subscription !== "both") {
+          throw adminErrors.refused(`After ${backend.via}, ${owner}'s roster shows ${other} ${item ? `with subscription "${item.subscription}"` : "not at all"}, not as a mutual contact (subscription "both")`);
+        }
+      }
+      return { via: ba.via };
     },
   };
 }
@@ -196,19 +295,8 @@ function checkPassword(password: string): void {
   if (bad) throw coreErrors.bad_request(`The password contains ${bad}, a character XML cannot carry`);
 }
 
-function field(name: string, value: string | string[]): Element {
-  const el = xml("field", { var: name });
-  for (const v of Array.isArray(value) ? value : [value]) el.c("value").t(v);
-  return el;
-}
-
-function readCommand(cmd: Element): CommandResult {
-  const notes = cmd.getChildren("note").map((n) => ({ type: String(n.attrs.type ?? "info"), text: n.text() }));
-  return { status: String(cmd.attrs.status ?? ""), notes, command: cmd };
-}
-
-function errorNote(res: CommandResult): Note | undefined {
-  return res.notes.find((n) => n.type === "error");
+function errorNote(notes: Note[]): Note | undefined {
+  return notes.find((n) => n.type === "error");
 }
 
 function itemToXml(item: RosterItem): Element {

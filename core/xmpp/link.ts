@@ -9,9 +9,11 @@ import type { AdhocCommand, IqRequest } from "../types.js";
 import { adminErrors, type AdminPort } from "../admin.js";
 import { AdhocService, NS_COMMANDS } from "./adhoc.js";
 import { createAdminPort, RemoteStanzaError } from "./admin-ops.js";
+import { CapabilityTracker } from "./capabilities.js";
+import { EjabberdApi, type EjabberdApiConfig } from "./ejabberd-api.js";
 import { discoInfo, discoItems, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING } from "./disco.js";
 import { errorElement, errorFor, readError } from "./stanza-errors.js";
-import { readPrivileges } from "./privileges.js";
+import { readPrivileges, type Advertised } from "./privileges.js";
 import { illegalInElement, sanitizeElement } from "./xml-chars.js";
 import { PendingRequests } from "./pending.js";
 import { coreErrors } from "../errors.js";
@@ -31,6 +33,8 @@ export interface LinkOptions {
   iqHandlers: ReadonlyMap<string, (iq: IqRequest) => Promise<Element | void> | Element | void>;
   name?: string;
   timeoutMs?: number;
+  /** ejabberd's HTTP API (config key ejabberd_api), for contacts and account checks there. */
+  ejabberdApi?: EjabberdApiConfig;
 }
 
 const FIRST_DELAY_MS = 500;
@@ -47,7 +51,9 @@ export class ComponentLink extends EventEmitter {
   private retryTimer: NodeJS.Timeout | undefined;
   private error: string | undefined;
   private warned: string | undefined;
-  private readonly privilegesByHost = new Map<string, Record<string, string>>();
+  private readonly privilegesByHost = new Map<string, Advertised>();
+  /** What the server can do, learnt on each connection before "online" is emitted. */
+  readonly capabilities: CapabilityTracker;
   private readonly adhoc: AdhocService;
   private readonly log: Logger;
   private readonly timeoutMs: number;
@@ -63,12 +69,20 @@ export class ComponentLink extends EventEmitter {
     this.timeoutMs = opts.timeoutMs ?? 10000;
     this.adhoc = new AdhocService({ commands: opts.commands, hosts: opts.hosts, isAdmin: (j) => opts.isAdmin(j) });
     const state = { connected: () => this.online, privileges: () => this.privileges };
+    const ejabberdApi = opts.ejabberdApi ? new EjabberdApi(opts.ejabberdApi, this.timeoutMs) : undefined;
+    this.capabilities = new CapabilityTracker({
+      hosts: opts.hosts, componentJid: opts.jid, log: this.log, api: ejabberdApi,
+      request: (iq) => this.request(iq),
+      privilegesFor: (host) => this.privilegesByHost.get(host),
+    });
     this.admin = createAdminPort({
       get connected() { return state.connected(); },
       get privileges() { return state.privileges(); },
       hosts: opts.hosts,
-      privilegesFor: (domain) => this.privilegesByHost.get(domain) ?? {},
+      privilegesFor: (domain) => this.privilegesByHost.get(domain)?.perms ?? {},
       request: (iq) => this.request(iq),
+      capabilities: this.capabilities,
+      ...(ejabberdApi ? { ejabberdApi } : {}),
     });
   }
 
@@ -77,7 +91,7 @@ export class ComponentLink extends EventEmitter {
 
   /** What the servers granted on this connection, merged over hosts. */
   get privileges(): Readonly<Record<string, string>> {
-    return Object.assign({}, ...this.privilegesByHost.values()) as Record<string, string>;
+    return Object.assign({}, ...[...this.privilegesByHost.values()].map((a) => a.perms)) as Record<string, string>;
   }
 
   /** Starts connecting in the background; the link then keeps itself connected until stop(). */
@@ -126,7 +140,10 @@ export class ComponentLink extends EventEmitter {
         this.error = undefined;
         this.warned = undefined;
         this.log.info({ server: this.opts.server, jid: this.opts.jid }, "connected to the XMPP server");
-        this.emit("online");
+        // "online" once the component knows what this server can do (bounded by timeoutMs).
+        void this.capabilities.discover()
+          .catch((err: unknown) => this.log.warn({ err }, "could not learn the server's capabilities"))
+          .then(() => { if (this.entity === entity && this.online) this.emit("online"); });
       },
       (err: Error) => {
         if (this.entity !== entity) return;
@@ -157,6 +174,7 @@ export class ComponentLink extends EventEmitter {
 
   private setOffline(): void {
     this.privilegesByHost.clear();
+    this.capabilities.reset();
     if (!this.online) return;
     this.online = false;
     this.emit("offline");
@@ -199,7 +217,7 @@ export class ComponentLink extends EventEmitter {
     if (stanza.is("message")) {
       const perms = readPrivileges(stanza, this.opts.hosts);
       if (perms) {
-        this.privilegesByHost.set(perms.host, perms.perms);
+        this.privilegesByHost.set(perms.host, perms);
         this.log.info({ host: perms.host, namespace: perms.namespace, privileges: perms.perms }, "XEP-0356 privileges granted");
       }
       return undefined;

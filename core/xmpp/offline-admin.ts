@@ -7,10 +7,12 @@ const refuse = (): Promise<never> => Promise.reject(adminErrors.not_connected("N
 export const offlineAdmin: AdminPort = {
   connected: false,
   privileges: Object.freeze({}),
+  capabilities: Object.freeze({ known: false, hosts: Object.freeze({}) }),
   createAccount: refuse,
   changePassword: refuse,
   deleteAccount: refuse,
   accountExists: refuse,
   getRoster: refuse,
   setRosterItem: refuse,
+  makeMutualContacts: refuse,
 };

@@ -73,8 +73,8 @@ function accountForm(deps: CommandDeps, req: AdhocRequest): DataForm {
   const admin = req.isAdmin;
   const hosts = deps.policy.hosts;
   const fields: FormField[] = [
-    { var: "username", type: "text-single", label: "Username (optional)", desc: "Only this username can be registered with the invite" },
-    { var: "roster-subscription", type: "boolean", label: "Add the new user to my contacts", value: "0" },
+    { var: "username", type: "text-single", label: "Username (optional)", desc: usernameDesc(deps, hosts) },
+    { var: "roster-subscription", type: "boolean", label: "Add the new user to my contacts", value: "0", ...contactsDesc(deps, domainOf(req.fromBare)) },
   ];
   if (admin && hosts.length > 1) {
     const own = domainOf(req.fromBare);
@@ -138,22 +138,41 @@ export function createAccountCommand(deps: CommandDeps, permission: Permission):
   };
 }
 
+/** Why the server cannot say whether an account exists on `host`, or undefined when it can. */
+function cannotCheck(deps: CommandDeps, host: string): string | undefined {
+  const caps = deps.admin().capabilities;
+  if (!caps.known) return "the XMPP server is not connected";
+  const c = caps.hosts[host]?.accountCheck;
+  return c?.ok ? undefined : c?.why ?? "the XMPP server offers no way to check";
+}
+
+function usernameDesc(deps: CommandDeps, hosts: readonly string[]): string {
+  const why = hosts.map((h) => cannotCheck(deps, h)).find((w) => w !== undefined);
+  return why === undefined
+    ? "Only this username can be registered with the invite; a name that is already taken is refused"
+    : `Only this username can be registered with the invite. This server cannot tell whether an account exists (${why}), so a taken name is only refused when someone registers with the invite`;
+}
+
+/** When this server cannot make mutual contacts, the field says what will happen instead. */
+function contactsDesc(deps: CommandDeps, host: string): { desc?: string } {
+  const c = deps.admin().capabilities.hosts[host]?.contacts;
+  return c && !c.ok ? { desc: `This server cannot add contacts for the component (${c.why}): the new user will be asked to add you by hand` } : {};
+}
+
 /** A requested username must be valid and, when the server can tell us, still free. */
 async function checkNewUsername(deps: CommandDeps, input: string | undefined, host: string): Promise<string | null> {
   if (input === undefined) return null;
   const check = deps.invites.checkUsername(input);
   if (!check.ok) throw errors.bad_field(`Field "username": ${check.reason}`, { field: "username" });
-  const admin = deps.admin();
-  if (admin.connected) {
-    let exists = false;
-    try {
-      exists = await admin.accountExists(`${check.username}@${host}`);
-    } catch (e) {
-      // Registration refuses a taken name anyway; the early check is only a courtesy.
-      deps.log.debug({ err: e }, "could not check whether the account exists");
-    }
-    if (exists) throw errors.account_exists(`Field "username": the account ${check.username}@${host} already exists`, { field: "username" });
+  if (cannotCheck(deps, host) !== undefined) return check.username; // the form's field description said so
+  let exists = false;
+  try {
+    exists = await deps.admin().accountExists(`${check.username}@${host}`);
+  } catch (e) {
+    // Registration refuses a taken name anyway (the server's add-user decides).
+    deps.log.warn({ err: e }, "could not check whether the account exists");
   }
+  if (exists) throw errors.account_exists(`Field "username": the account ${check.username}@${host} already exists, so an invite bound to it could never be used`, { field: "username" });
   return check.username;
 }
 
@@ -171,8 +190,10 @@ export function resetCommand(deps: CommandDeps): AdhocCommand {
       const check = deps.invites.checkUsername(m[1]!);
       if (!check.ok) throw errors.bad_field(`Field "accountjid": ${check.reason}`, { field: "accountjid" });
       const account = `${check.username}@${host}`;
-      const admin = deps.admin();
-      if (admin.connected && !(await admin.accountExists(account))) {
+      // Checked when the server can say; otherwise the invite is made and the reset itself
+      // answers "no such account" (change-user-password never creates one).
+      const unchecked = cannotCheck(deps, host!);
+      if (unchecked === undefined && !(await deps.admin().accountExists(account))) {
         throw errors.no_account(`Field "accountjid": there is no account ${account}`, { field: "accountjid" });
       }
       let c: CreatedInvite;
@@ -181,7 +202,11 @@ export function resetCommand(deps: CommandDeps): AdhocCommand {
       } catch (e) {
         throw renameFieldError(e, { username: "accountjid", host: "accountjid" });
       }
-      return created(c, "Password reset invite", `Send this link to ${account} to set a new password`);
+      const done = created(c, "Password reset invite", `Send this link to ${account} to set a new password`);
+      if (unchecked !== undefined) {
+        done.notes!.push({ type: "warn", text: `Whether ${account} exists was not checked: ${unchecked}. If it does not, the link will say so.` });
+      }
+      return done;
     },
   };
 }

@@ -22,7 +22,7 @@ export function tokenFromQuery(originalUrl: string): string | undefined {
   return undefined;
 }
 
-export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleContext, "url">; css: string; baseUrl: () => string }): void {
+export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleContext, "url" | "admin">; css: string; baseUrl: () => string }): void {
   const { invites, api } = kit;
   const cssEtag = `"${createHash("sha256").update(d.css).digest("base64url").slice(0, 16)}"`;
 
@@ -33,6 +33,8 @@ export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleCon
     const setupUrl = (app: SiteApp) => `${d.mod.url(`/setup/${encodeURIComponent(app.id)}`)}?${token}`;
     return {
       invite, inApp: inAppHere, uri: offeredUri(invite, uri, inAppHere), inviter: api.inviter(invite),
+      // Promise contacts only when this server has a working contact backend.
+      contactsWork: d.mod.admin.capabilities.hosts[invite.host]?.contacts.ok === true,
       apps: sortApps(api.apps, detectPlatform(req.get("user-agent"))),
       registerUrl: (app) => api.registerUrl(token, app),
       proceedUrl(app) {

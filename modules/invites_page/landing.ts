@@ -17,6 +17,8 @@ export interface LandingData {
   /** The xmpp: URI this page offers (offeredUri), if any. */
   uri: string | undefined;
   inviter: Inviter | undefined;
+  /** Whether the server can make the inviter and the new user mutual contacts. */
+  contactsWork: boolean;
   apps: { app: SiteApp; forDevice: boolean }[];
   /** Where "Choose <app>" leads. */
   proceedUrl(app: SiteApp): string;
@@ -76,7 +78,7 @@ function accountPage(ctx: PageCtx, d: LandingData): string {
 ${inviter ? avatar(inviter.name, inviter.avatar, "big") : ""}
 <h1>${t("join_title", { site: site.name })}</h1>
 <p class="lead">${inviter ? t("intro_inviter", { inviter: inviter.name, site: site.name }) : t("intro", { site: site.name })}</p>
-${invite.type === "account_and_contact" && inviter ? html`<p>${t("contact_too", { inviter: inviter.name })}</p>` : ""}
+${invite.type === "account_and_contact" && inviter ? html`<p>${d.contactsWork ? t("contact_too", { inviter: inviter.name }) : t("contact_by_hand", { inviter: inviter.name, jid: inviter.jid })}</p>` : ""}
 ${jid ? html`<p>${t("bound_to", { jid })}</p>` : ""}
 <p class="hint">${t("xmpp_blurb", { site: site.name })}</p>
 </section>

@@ -3,7 +3,7 @@
 // let other modules veto (user-registering), create the account, spend the use and announce
 // it (user-registered). Anything failing before the account exists gives the use back.
 // The web form, in-app registration and greeted invites all come through here.
-import type { AdminPort, Logger, ModuleContext } from "../../core/types.js";
+import { adminErrors, type AdminPort, type Logger, type ModuleContext } from "../../core/types.js";
 import { invitesErrors } from "../invites/index.js";
 import type { Invite, InvitesApi, Reservation } from "../invites/types.js";
 import { translator } from "../../web/i18n.js";
@@ -96,17 +96,20 @@ export async function finishRegistration(deps: FlowDeps, pending: Pending, creat
     deps.log.error({ err, invite: event.invite.id, jid: event.jid }, "account created but the invite use could not be recorded");
   }
   deps.log.info({ invite: event.invite.id, jid: event.jid, source: event.source }, "account registered through an invite");
-  const registered: UserRegisteredEvent = { ...event, invite: completed, contacts: [] };
+  const registered: UserRegisteredEvent = { ...event, invite: completed, contacts: [], contactsMissing: [] };
   try {
     await deps.fire("user-registered", registered);
   } catch (err) {
     deps.log.warn({ err, jid: event.jid }, "a user-registered handler failed");
   }
-  return { jid: event.jid, invite: completed, contacts: registered.contacts };
+  return { jid: event.jid, invite: completed, contacts: registered.contacts, contactsMissing: registered.contactsMissing };
 }
 
 /** Registration where the component creates the account (XEP-0133 add-user). */
 export async function registerAccount(deps: FlowDeps, req: RegisterRequest): Promise<Registered> {
+  // Nothing can be created while the link is down: say so before reserving, since a release
+  // after a failure with the link down is left to crash recovery (it cannot tell then).
+  if (!deps.admin().connected) throw adminErrors.not_connected();
   const pending = await beginRegistration(deps, req);
   try {
     // The server's own answer decides whether the name is taken (admin.username_taken).
@@ -154,6 +157,7 @@ export async function finishReset(deps: FlowDeps, pending: PendingResetUse, chan
 
 /** A reset where the component sets the password (XEP-0133 change-user-password); never creates an account. */
 export async function resetPassword(deps: FlowDeps, req: ResetRequest): Promise<string> {
+  if (!deps.admin().connected) throw adminErrors.not_connected();
   const pending = await beginReset(deps, req);
   try {
     // change-user-password never creates an account; an unknown one is admin.no_such_user.

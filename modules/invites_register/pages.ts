@@ -58,6 +58,8 @@ export interface SuccessData {
   app: SiteApp | undefined;
   /** Display names of who is now a mutual contact. */
   contacts: string[];
+  /** Who should have become a mutual contact but could not: the page says how to add them by hand. */
+  missing: { jid: string; name: string }[];
   webchatUrl: string | undefined;
 }
 
@@ -72,6 +74,7 @@ export function successPage(ctx: PageCtx, d: SuccessData): string {
 <p>${t("success_address")}</p>
 <strong class="jid" id="jid">${d.jid}</strong>
 ${d.contacts.map((c) => html`<p>${t("success_contact", { inviter: c })}</p>`)}
+${d.missing.map((c) => html`<p class="alert" role="status">${t("success_contact_missing", { inviter: c.name, jid: c.jid })}</p>`)}
 </section>
 <section class="card">
 <h2>${d.app ? t("success_next_app", { app: d.app.name }) : t("success_next")}</h2>

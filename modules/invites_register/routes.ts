@@ -135,8 +135,8 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
         res.setHeader("Cache-Control", "no-store");
         return res.redirect(303, renderLinkTemplate(app.login_link_format, { site_name: site.name, username, domain: invite.host, password, app }));
       }
-      const names = done.contacts.map((jid) => (jid === invite!.inviter ? pages.inviter(invite!)?.name ?? jid : jid));
-      send(res, { status: 200, body: successPage(ctx, { jid: done.jid, app, contacts: names, webchatUrl: d.webchatUrl }) });
+      const named = (jid: string) => ({ jid, name: jid === invite!.inviter ? pages.inviter(invite!)?.name ?? jid : jid });
+      send(res, { status: 200, body: successPage(ctx, { jid: done.jid, app, contacts: done.contacts.map((j) => named(j).name), missing: done.contactsMissing.map(named), webchatUrl: d.webchatUrl }) });
     } catch (caught) {
       const err = isModuleError(caught) ? caught : undefined;
       if (err && invite) {

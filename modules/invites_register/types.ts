@@ -19,6 +19,8 @@ export interface RegistrationEvent {
 export interface UserRegisteredEvent extends RegistrationEvent {
   /** Bare JIDs that handlers made mutual contacts of the new user (filled by handlers). */
   contacts: string[];
+  /** Bare JIDs that should have become mutual contacts but could not (filled by handlers). */
+  contactsMissing: string[];
 }
 
 declare module "../../core/events.js" {
@@ -42,7 +44,7 @@ export interface AccountRecord {
 /** A use reserved for one username while the account is being created elsewhere (in-app). */
 export interface PendingRegistration { readonly event: RegistrationEvent }
 
-export interface Registered { jid: string; invite: Invite; contacts: string[] }
+export interface Registered { jid: string; invite: Invite; contacts: string[]; contactsMissing: string[] }
 
 /** A reset invite's use reserved while the server changes the password itself (in-app). */
 export interface PendingReset { readonly jid: string; readonly inviteId: string }

@@ -71,7 +71,7 @@ const lua = (s: string) => JSON.stringify(s); // JSON string syntax is valid Lua
 
 function configText(p: { dir: string; c2s: number; comp: number; http: number; secret: string; o: ProsodyOptions }): string {
   const privilege = p.o.privilege ?? true;
-  const modules = ["roster", "saslauth", "disco", "register", "adhoc", "admin_adhoc", "ping", ...(privilege ? ["privilege"] : []),
+  const modules = ["roster", "saslauth", "disco", "register", "adhoc", "admin_adhoc", "ping", "version", ...(privilege ? ["privilege"] : []),
     ...(p.o.serverModule ? ["xmpp_invites"] : []), ...(p.o.modules ?? [])];
   return `-- Generated for one test run.
 pidfile = ${lua(join(p.dir, "prosody.pid"))}

@@ -1,20 +1,20 @@
 // The whole journey in headless Chromium: open an invite link, pick an app, register,
 // see the success page; then a real XMPP client logs in as the new user on the real
-// Prosody and finds the inviter in its roster. With UPDATE_SCREENSHOTS=1 the pages are
-// also saved to docs/screenshots/.
+// server (Prosody 0.12, then ejabberd 23.01) and finds the inviter in its roster. With
+// UPDATE_SCREENSHOTS=1 the pages (of the Prosody run) are also saved to docs/screenshots/.
 import { mkdirSync } from "node:fs";
 import { expect } from "chai";
 import type { Browser, Page } from "playwright-core";
 import type { InvitesApi } from "../../modules/invites/types.js";
 import { launchBrowser, newContext, DESKTOP, PHONE } from "../harness/browser.js";
-import { startProsody, type TestProsody } from "../harness/prosody.js";
+import { startServer, SERVER_KINDS, SERVER_NAMES, type ServerKind, type TestXmppServer } from "../harness/servers.js";
 import { loginClient } from "../harness/xmpp-client.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
 
 const SHOTS = process.env["UPDATE_SCREENSHOTS"] === "1" ? new URL("../../docs/screenshots/", import.meta.url).pathname : undefined;
 
-async function shot(page: Page, name: string): Promise<void> {
-  if (!SHOTS) return;
+async function shot(kind: ServerKind, page: Page, name: string): Promise<void> {
+  if (!SHOTS || kind !== "prosody") return;
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
 }
@@ -24,34 +24,35 @@ async function waitFor(what: string, cond: () => boolean): Promise<void> {
   if (!cond()) throw new Error(`timed out waiting for ${what}`);
 }
 
-describe("the invite journey in a browser", function () {
+for (const kind of SERVER_KINDS) {
+describe(`the invite journey in a browser (${SERVER_NAMES[kind]})`, function () {
   this.timeout(90_000);
-  let prosody: TestProsody;
+  let server: TestXmppServer;
   let t: TestHost;
   let invites: InvitesApi;
   let browser: Browser;
   let origin: string;
 
   before(async () => {
-    prosody = await startProsody();
-    await prosody.registerUser("ann", "ann-password-1");
+    server = await startServer(kind);
+    await server.registerUser("ann", "ann-password-1");
     t = await startTestHost({
-      // invites_inapp is on, but this Prosody lacks mod_xmpp_invites: nothing announces in-app paths.
+      // invites_inapp is on, but this server lacks mod_xmpp_invites: nothing announces in-app paths.
       enabled: ["invites", "invites_page", "invites_register", "invites_inapp"], store: "sqlite",
-      xmpp: { server: prosody.componentServer, jid: prosody.componentJid, secret: prosody.componentSecret },
+      xmpp: { server: server.componentServer, jid: server.componentJid, secret: server.componentSecret },
+      config: server.productConfig,
       options: { site_name: "Example Chat", invites_page_rate_limit: 0, register_rate_limit: 0 },
     });
     invites = t.api<InvitesApi>("invites");
     origin = new URL(t.baseUrl).origin;
-    await waitFor("the component link", () => !!t.host.link?.connected);
-    await waitFor("the XEP-0356 roster privilege", () => t.host.admin.privileges["roster"] === "both");
+    await waitFor("the server's capabilities", () => t.host.admin.capabilities.known);
     browser = await launchBrowser();
   });
 
   after(async () => {
     await browser?.close();
     await t?.stop();
-    await prosody?.destroy();
+    await server?.destroy();
   });
 
   it("opens the link, picks an app, registers and sees the success page; the new user has the inviter as a mutual contact", async () => {
@@ -65,7 +66,7 @@ describe("the invite journey in a browser", function () {
       // Linux desktop: Gajim (no preauth URI support) comes first and leads to web registration.
       const first = page.locator("li.app").first();
       expect(await first.locator("h3").textContent()).to.include("Gajim");
-      await shot(page, "landing-desktop");
+      await shot(kind, page, "landing-desktop");
       await first.getByRole("link", { name: "Choose Gajim" }).click();
       await page.waitForURL(/\/register\?t=.*c=gajim/);
       await page.fill("#user", "gwen");
@@ -75,14 +76,14 @@ describe("the invite journey in a browser", function () {
       expect(await page.locator("h1").first().textContent()).to.equal("Your account is ready");
       expect(await page.locator("#jid").textContent()).to.equal("gwen@localhost");
       expect(await page.textContent("body")).to.include("Ann is already in your contacts.").and.include("Start Gajim");
-      await shot(page, "success");
+      await shot(kind, page, "success");
       expect(external, "requests to other sites").to.deep.equal([]);
       expect(errors, "console and CSP errors").to.deep.equal([]);
     } finally {
       await context.close();
     }
 
-    const gwen = await loginClient({ port: prosody.c2sPort, jid: "gwen@localhost", password: "lilac-tandem-42" });
+    const gwen = await loginClient({ port: server.c2sPort, jid: "gwen@localhost", password: "lilac-tandem-42" });
     try {
       expect(await gwen.roster()).to.deep.include({ jid: "ann@localhost", name: "Ann", subscription: "both", groups: [] });
     } finally {
@@ -126,7 +127,7 @@ describe("the invite journey in a browser", function () {
       expect(await page.locator("p.lead").textContent()).to.equal("Ann has invited you to chat on Example Chat.");
       // Android: Conversations is recommended first.
       expect(await page.locator("li.app h3").first().textContent()).to.include("Conversations");
-      await shot(page, "landing-phone");
+      await shot(kind, page, "landing-phone");
       expect(external).to.deep.equal([]);
       expect(errors).to.deep.equal([]);
     } finally {
@@ -143,7 +144,7 @@ describe("the invite journey in a browser", function () {
       expect(await page.locator("h1").first().textContent()).to.equal("Rejoignez Example Chat");
       const bg = await page.evaluate<string>("getComputedStyle(document.body).backgroundColor");
       expect(bg).to.equal("rgb(15, 18, 24)");
-      await shot(page, "landing-phone-fr-dark");
+      await shot(kind, page, "landing-phone-fr-dark");
       await page.getByRole("link", { name: "English" }).click();
       expect(await page.locator("h1").first().textContent()).to.equal("Join Example Chat");
       expect(errors).to.deep.equal([]);
@@ -152,3 +153,4 @@ describe("the invite journey in a browser", function () {
     }
   });
 });
+}

@@ -1,10 +1,11 @@
-// The ad-hoc commands end to end: a real Prosody, the component connected to it, and real
-// XMPP clients (@xmpp/client) logged in as an admin and as ordinary users. Each command is
-// discovered on the component JID and run; the store and the landing page are checked.
+// The ad-hoc commands end to end, against each real server (Prosody 0.12, ejabberd 23.01):
+// the component connected to it, and real XMPP clients (@xmpp/client) logged in as an admin
+// and as ordinary users. Each command is discovered on the component JID and run; the store
+// and the landing page are checked.
 import { expect } from "chai";
 import type { InvitesApi } from "../../modules/invites/types.js";
 import { NODES } from "../../modules/invites_adhoc/index.js";
-import { startProsody, type TestProsody } from "../harness/prosody.js";
+import { startServer, SERVER_KINDS, SERVER_NAMES, type TestXmppServer } from "../harness/servers.js";
 import { loginClient, xml, type Element, type TestClient } from "../harness/xmpp-client.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
 
@@ -37,23 +38,25 @@ async function landingStatus(url: string): Promise<number> {
   return res.status;
 }
 
-describe("invites_adhoc with a real Prosody and XMPP clients", function () {
+for (const kind of SERVER_KINDS) {
+describe(`invites_adhoc with a real ${SERVER_NAMES[kind]} and XMPP clients`, function () {
   this.timeout(60_000);
-  let prosody: TestProsody;
+  let server: TestXmppServer;
   let t: TestHost;
   let invites: InvitesApi;
   let admin: TestClient, romeo: TestClient, juliet: TestClient;
   let component: string;
 
   before(async () => {
-    prosody = await startProsody();
-    component = prosody.componentJid;
-    for (const u of ["admin", "romeo", "juliet", "nurse"]) await prosody.registerUser(u, PASSWORD);
+    server = await startServer(kind);
+    component = server.componentJid;
+    for (const u of ["admin", "romeo", "juliet", "nurse"]) await server.registerUser(u, PASSWORD);
     t = await startTestHost({
       enabled: ["invites", "invites_adhoc", "invites_page"],
       store: "sqlite",
       http: true,
-      xmpp: { server: prosody.componentServer, jid: component, secret: prosody.componentSecret },
+      xmpp: { server: server.componentServer, jid: component, secret: server.componentSecret },
+      config: server.productConfig,
       admins: ["admin@localhost"],
       // Juliet's quota is exercised below; the limits apply to every non-admin.
       options: { max_pending_invites_per_user: 3, max_invites_per_day: 6 },
@@ -62,14 +65,15 @@ describe("invites_adhoc with a real Prosody and XMPP clients", function () {
     // Readiness, not timing: wait until the component has authenticated to Prosody.
     for (let i = 0; i < 200 && !t.host.link?.connected; i++) await new Promise((r) => setTimeout(r, 50));
     if (!t.host.link?.connected) throw new Error(`the component did not connect: ${t.host.link?.lastError ?? "no error recorded"}`);
-    const login = (user: string) => loginClient({ port: prosody.c2sPort, jid: `${user}@localhost`, password: PASSWORD });
+    for (let i = 0; i < 200 && !t.host.admin.capabilities.known; i++) await new Promise((r) => setTimeout(r, 50));
+    const login = (user: string) => loginClient({ port: server.c2sPort, jid: `${user}@localhost`, password: PASSWORD });
     [admin, romeo, juliet] = [await login("admin"), await login("romeo"), await login("juliet")];
   });
 
   after(async () => {
     for (const c of [admin, romeo, juliet]) await c?.close();
     await t?.stop();
-    await prosody?.destroy();
+    await server?.destroy();
   });
 
   it("lists every command to an admin and only the user commands to a user", async () => {
@@ -188,5 +192,48 @@ describe("invites_adhoc with a real Prosody and XMPP clients", function () {
     expect(e.text).to.contain("max_pending_invites_per_user = 3");
     // Admins are exempt.
     for (let i = 0; i < 4; i++) expect((await admin.adhoc(component, NODES.invite)).attrs.status).to.equal("completed");
+  });
+});
+}
+
+describe("invites_adhoc on ejabberd 23.01 without its HTTP API (it cannot tell whether an account exists)", function () {
+  this.timeout(60_000);
+  let server: TestXmppServer;
+  let t: TestHost;
+  let admin: TestClient;
+
+  before(async () => {
+    server = await startServer("ejabberd", { contactsApi: false });
+    await server.registerUser("admin", PASSWORD);
+    await server.registerUser("romeo", PASSWORD);
+    t = await startTestHost({
+      enabled: ["invites", "invites_adhoc"], store: "sqlite", http: true,
+      xmpp: { server: server.componentServer, jid: server.componentJid, secret: server.componentSecret },
+      config: server.productConfig, admins: ["admin@localhost"],
+    });
+    for (let i = 0; i < 200 && !t.host.admin.capabilities.known; i++) await new Promise((r) => setTimeout(r, 50));
+    admin = await loginClient({ port: server.c2sPort, jid: "admin@localhost", password: PASSWORD });
+  });
+
+  after(async () => {
+    await admin?.close();
+    await t?.stop();
+    await server?.destroy();
+  });
+
+  it("says in the form what this server cannot do: refuse a taken username early, add the new user to the contacts", async () => {
+    const first = (await admin.iq(xml("iq", { type: "set", to: server.componentJid }, xml("command", { xmlns: NS_COMMANDS, node: NODES.createAccount, action: "execute" })))).getChild("command", NS_COMMANDS)!;
+    const desc = (name: string) => first.getChild("x", NS_DATA)!.getChildren("field").find((f) => f.attrs.var === name)!.getChildText("desc");
+    expect(desc("username")).to.contain("This server cannot tell whether an account exists").and.contain("only refused when someone registers");
+    expect(desc("roster-subscription")).to.contain("This server cannot add contacts").and.contain("asked to add you by hand");
+    // The invite is made; the server's add-user refuses the taken name when it is used.
+    expect((await admin.adhoc(server.componentJid, NODES.createAccount, { username: "romeo" })).attrs.status).to.equal("completed");
+  });
+
+  it("makes a password reset invite and names the real cause of the missing check, instead of a misleading feature-not-implemented", async () => {
+    const cmd = await admin.adhoc(server.componentJid, NODES.reset, { accountjid: "romeo@localhost" });
+    expect(cmd.attrs.status).to.equal("completed");
+    const warn = notes(cmd).find((n) => n.type === "warn");
+    expect(warn?.text).to.contain("Whether romeo@localhost exists was not checked").and.contain("offers no command that says whether an account exists");
   });
 });

@@ -3,7 +3,7 @@
 // over, the XMPP server behind the admin port is in memory. The same paths against a real
 // Prosody running mod_xmpp_invites are in test/integration/inapp.test.ts.
 import { expect } from "chai";
-import { adminErrors, type AdminPort, type RosterItem } from "../../core/admin.js";
+import { adminErrors, type AdminPort, type Capability, type RosterItem, type ServerCapabilities } from "../../core/admin.js";
 import { xml, type Element } from "../../core/types.js";
 import type { InvitesApi } from "../../modules/invites/types.js";
 import { SERVER_PROTOCOL_NS as NS } from "../../modules/invites_inapp/index.js";
@@ -21,6 +21,15 @@ class MemoryServer implements AdminPort {
   async accountExists(jid: string) { return this.accounts.has(jid); }
   async getRoster(jid: string) { return this.rosters.get(jid) ?? []; }
   async setRosterItem(jid: string, item: RosterItem) { this.rosters.set(jid, [...(this.rosters.get(jid) ?? []).filter((i) => i.jid !== item.jid), item]); }
+  get capabilities(): ServerCapabilities {
+    const ok: Capability = { ok: true, via: "test" };
+    return { known: true, hosts: { localhost: { host: "localhost", adminCommands: [], apiCommands: [], accounts: ok, passwordChange: ok, accountCheck: ok, contacts: ok } } };
+  }
+  async makeMutualContacts(a: { jid: string; name: string }, b: { jid: string; name: string }) {
+    await this.setRosterItem(a.jid, { jid: b.jid, name: b.name, subscription: "both", groups: [] });
+    await this.setRosterItem(b.jid, { jid: a.jid, name: a.name, subscription: "both", groups: [] });
+    return { via: "test" };
+  }
 }
 
 interface Refusal { code: string; condition: string; message: string }

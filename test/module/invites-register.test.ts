@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { startTestHost, type TestHost } from "../helpers/host.js";
-import { adminErrors, type AdminPort, type RosterItem } from "../../core/admin.js";
+import { adminErrors, type AdminPort, type Capability, type RosterItem, type ServerCapabilities } from "../../core/admin.js";
 import { defineErrors } from "../../core/errors.js";
 import { defineModule } from "../../core/types.js";
 import type { InvitesApi } from "../../modules/invites/types.js";
@@ -33,6 +33,18 @@ class FakeAdmin implements AdminPort {
   async setRosterItem(jid: string, item: RosterItem) {
     this.check(`roster-set ${jid}`);
     this.rosters.set(jid, [...(this.rosters.get(jid) ?? []).filter((i) => i.jid !== item.jid), item]);
+  }
+  /** Whether a contact backend works here (as the capabilities of a real server say). */
+  contactsWork = true;
+  get capabilities(): ServerCapabilities {
+    const cap = (ok: boolean): Capability => (ok ? { ok, via: "test" } : { ok, via: "test", why: "this test server has no contact backend", fix: "none" });
+    return { known: !this.down, hosts: this.down ? {} : { localhost: { host: "localhost", adminCommands: [], apiCommands: [], accounts: cap(true), passwordChange: cap(true), accountCheck: cap(true), contacts: cap(this.contactsWork) } } };
+  }
+  async makeMutualContacts(a: { jid: string; name: string }, b: { jid: string; name: string }) {
+    if (!this.contactsWork) throw adminErrors.unsupported("this test server has no contact backend");
+    await this.setRosterItem(a.jid, { jid: b.jid, name: b.name, subscription: "both", groups: [] });
+    await this.setRosterItem(b.jid, { jid: a.jid, name: a.name, subscription: "both", groups: [] });
+    return { via: "test" };
   }
 }
 

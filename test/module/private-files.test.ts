@@ -29,7 +29,7 @@ describe("private files", () => {
     const lines: string[] = [];
     const logger = pino({ level: "info" }, new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
     process.env["XI_TEST_SECRET"] = "from-the-environment";
-    const host = await Host.create({ config: loadConfigFile(file), mode: "ctl", logger });
+    const host = await Host.create({ config: loadConfigFile(file), mode: "server", logger, connect: false });
     await host.api<{ createAccount(o: object): Promise<unknown> }>("invites").createAccount({ host: "example.org", source: "test" });
     return { host, lines, file };
   }

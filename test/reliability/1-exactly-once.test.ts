@@ -1,21 +1,21 @@
 // Case 1, exactly once: many registrations at the same moment on one invite, through the
-// real server's web form, against the real Prosody. Exactly as many accounts as the invite
-// allows, every other attempt a clear refusal, and the accounts checked on Prosody itself.
+// real server's web form, against each real XMPP server (Prosody, ejabberd). Exactly as many
+// accounts as the invite allows, every other attempt a clear refusal, and the accounts
+// checked on the XMPP server itself.
 // Registration rate limits are off in this server's config (register_rate_limit: 0,
 // register_lookup_rate_limit: 0): 200 registrations from one address would hit them.
 import { expect } from "chai";
-import type { TestProsody } from "../harness/prosody.js";
+import { SERVER_KINDS, SERVER_NAMES, type TestXmppServer } from "../harness/servers.js";
 import { loginClient, type TestClient } from "../harness/xmpp-client.js";
-import type { TestHost } from "../helpers/host.js";
-import { existing, remember, report, startProbe, startServer, startSuiteProsody, type ServerProcess } from "./server.js";
+import { existing, remember, report, startServer, startSuiteServer, type ServerProcess } from "./server.js";
 import { byStatus, createInvite, inAppReady, inviteUses, newPassword, registerAtOnce, registerInAppAnswer, api } from "./web.js";
 
 const N = 200;
 
-describe("reliability 1: exactly once", function () {
-  let prosody: TestProsody;
+for (const kind of SERVER_KINDS) {
+describe(`reliability 1: exactly once (${SERVER_NAMES[kind]})`, function () {
+  let xmpp: TestXmppServer;
   let server: ServerProcess;
-  let probe: TestHost;
   let key: string;
   let admin: TestClient;
   const password = newPassword();
@@ -24,32 +24,31 @@ describe("reliability 1: exactly once", function () {
 
   before(async function () {
     this.timeout(120_000);
-    prosody = await startSuiteProsody();
+    xmpp = await startSuiteServer(kind);
     const adminPassword = newPassword();
-    await prosody.registerUser("admin", adminPassword);
-    await prosody.registerUser("quota", adminPassword);
-    server = await startServer(prosody, {
+    await xmpp.registerUser("admin", adminPassword);
+    await xmpp.registerUser("quota", adminPassword);
+    server = await startServer(xmpp, {
       register_rate_limit: 0, register_lookup_rate_limit: 0, inapp_rate_limit: 0,
       invites_api_rate_limit: "1/day", invites_api_rate_burst: 20,
       max_pending_invites_per_user: 5, max_invites_per_day: 0,
     });
     key = await server.apiKey();
-    probe = await startProbe(prosody);
-    admin = await loginClient({ port: prosody.c2sPort, jid: "admin@localhost", password: adminPassword });
+    admin = await loginClient({ port: xmpp.c2sPort, jid: "admin@localhost", password: adminPassword });
     quotaPassword = adminPassword;
-    await inAppReady(server);
+    // Only Prosody has the server module (docs/server-setup.md): in-app registration runs there.
+    if (kind === "prosody") await inAppReady(server);
   });
 
   after(async function () {
     this.timeout(60_000);
     await admin?.close();
-    await probe?.stop();
     await server?.stop();
-    await prosody?.destroy();
-    report(`exactly-once: ${N} concurrent on a single-use invite → ${figures["single"]}; in-app, ${N} apps at once on a single-use invite → ${figures["inapp"]}; uses 20 (JSON API invite) → ${figures["api"]}; uses 20 (ad-hoc invite) → ${figures["adhoc"]}; API key burst 20 → ${figures["burst"]}; ad-hoc quota 5 → ${figures["quota"]}`);
+    await xmpp?.destroy();
+    report(`exactly-once (${SERVER_NAMES[kind]}): ${N} concurrent on a single-use invite → ${figures["single"]};${kind === "prosody" ? ` in-app, ${N} apps at once on a single-use invite → ${figures["inapp"]};` : ""} uses 20 (JSON API invite) → ${figures["api"]}; uses 20 (ad-hoc invite) → ${figures["adhoc"]}; API key burst 20 → ${figures["burst"]}; ad-hoc quota 5 → ${figures["quota"]}`);
   });
 
-  /** Sends N registrations at once; checks the answers and the accounts on Prosody; returns the figure text. */
+  /** Sends N registrations at once; checks the answers and the accounts on the XMPP server; returns the figure text. */
   async function race(token: string, prefix: string, allowed: number): Promise<string> {
     const users = Array.from({ length: N }, (_, i) => `${prefix}${i}`);
     const answers = await registerAtOnce(server.baseUrl, token, users, password);
@@ -61,12 +60,12 @@ describe("reliability 1: exactly once", function () {
       expect(a.body).to.match(/already been used|already taken/);
     }
     expect(ok, JSON.stringify(byStatus(answers))).to.have.length(allowed);
-    const made = await existing(probe, users.map((u) => `${u}@localhost`));
-    expect(made.size, "accounts on Prosody").to.equal(allowed);
+    const made = await existing(xmpp, users.map((u) => `${u}@localhost`));
+    expect(made.size, "accounts on the XMPP server").to.equal(allowed);
     for (const [i, a] of answers.entries()) expect(made.has(`${users[i]}@localhost`), users[i]).to.equal(a.status === 200);
     // One of them logs in with the password it chose.
     const first = [...made][0]!;
-    const c = await loginClient({ port: prosody.c2sPort, jid: first, password });
+    const c = await loginClient({ port: xmpp.c2sPort, jid: first, password });
     await c.close();
     return `${made.size} account${made.size === 1 ? "" : "s"}, ${refused.length} refused (${Object.entries(byStatus(refused)).map(([s, n]) => `${n}×${s}`).join(", ")})`;
   }
@@ -80,23 +79,23 @@ describe("reliability 1: exactly once", function () {
     figures["single"] = await race(token, "single", 1);
   });
 
-  it(`single-use invite, in-app: ${N} apps register at the same moment through Prosody's mod_xmpp_invites, exactly 1 account`, async function () {
+  if (kind === "prosody") it(`single-use invite, in-app: ${N} apps register at the same moment through Prosody's mod_xmpp_invites, exactly 1 account`, async function () {
     this.timeout(120_000);
     const r = await server.ctl(["invite", "create_account", "localhost"]);
     expect(r.code, r.stderr).to.equal(0);
     const link = r.stdout.split("\n").find((l) => l.startsWith("http"))!;
     const token = remember(link.slice(link.indexOf("?") + 1));
     const users = Array.from({ length: N }, (_, i) => `app${i}`);
-    const answers = await Promise.all(users.map((u) => registerInAppAnswer(prosody.c2sPort, token, u, password)));
+    const answers = await Promise.all(users.map((u) => registerInAppAnswer(xmpp.c2sPort, token, u, password)));
     const counts: Record<string, number> = {};
     for (const a of answers) counts[a] = (counts[a] ?? 0) + 1;
     // Every other app is told the invite is spent (at <preauth/> or at registration).
     expect(counts, JSON.stringify(counts)).to.deep.equal({ registered: 1, gone: N - 1 });
-    const made = await existing(probe, users.map((u) => `${u}@localhost`));
+    const made = await existing(xmpp, users.map((u) => `${u}@localhost`));
     expect(made.size, "accounts on Prosody").to.equal(1);
     const winner = users[answers.indexOf("registered")]!;
     expect(made.has(`${winner}@localhost`)).to.equal(true);
-    const c = await loginClient({ port: prosody.c2sPort, jid: `${winner}@localhost`, password });
+    const c = await loginClient({ port: xmpp.c2sPort, jid: `${winner}@localhost`, password });
     await c.close();
     figures["inapp"] = `1 account, ${N - 1} refused (gone)`;
   });
@@ -131,7 +130,7 @@ describe("reliability 1: exactly once", function () {
 
   it("a user with max_pending_invites_per_user 5 gets exactly 5 of 40 concurrent contact invites", async function () {
     this.timeout(60_000);
-    const user = await loginClient({ port: prosody.c2sPort, jid: "quota@localhost", password: quotaPassword, resource: "q" });
+    const user = await loginClient({ port: xmpp.c2sPort, jid: "quota@localhost", password: quotaPassword, resource: "q" });
     try {
       const results = await Promise.allSettled(Array.from({ length: 40 }, () => user.adhoc("invites.localhost", "urn:xmpp:invite#invite")));
       const done = results.filter((r) => r.status === "fulfilled" && r.value.attrs.status === "completed" && r.value.getChild("x", "jabber:x:data"));
@@ -151,3 +150,4 @@ describe("reliability 1: exactly once", function () {
     }
   });
 });
+}

@@ -1,7 +1,8 @@
 // The reliability suite's harness: the real server process (`node bin/xmpp-invites.js`)
-// with its own YAML config, SQLite file and log file; the real ctl process; a "probe"
-// component on the same Prosody to ask whether accounts exist; and the registry of every
-// secret the suite used, which 5-secrets greps the server logs for.
+// with its own YAML config, SQLite file and log file, against a real XMPP server (Prosody or
+// ejabberd, test/harness/servers.ts, which also says which accounts exist, asking the server
+// itself); the real ctl process; and the registry of every secret the suite used, which
+// 5-secrets greps the server logs for.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,8 +10,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
-import { startProsody, type TestProsody } from "../harness/prosody.js";
-import { startTestHost, type TestHost } from "../helpers/host.js";
+import { startProsodyServer, startServer as startXmppServer, type ServerKind, type TestXmppServer } from "../harness/servers.js";
+import type { TestProsody } from "../harness/prosody.js";
 import { freePort } from "../harness/ports.js";
 export { freePort };
 
@@ -34,36 +35,20 @@ export function remember<T extends string | undefined>(secret: T): T {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export const PROBE_JID = "probe.localhost";
-const PROBE_SECRET = `probe-${Math.random().toString(36).slice(2)}`;
-
-/** A test Prosody with the server module (in-app onboarding) that also accepts a second component, probe.localhost, listed as admin. */
-export function startSuiteProsody(): Promise<TestProsody> {
-  return startProsody({
-    serverModule: true,
-    extraConfig: `admins = { "admin@localhost", "invites.localhost", "${PROBE_JID}" }
-Component "${PROBE_JID}"
-  component_secret = "${PROBE_SECRET}"`,
-  });
+/** The suite's XMPP server of one kind. */
+export function startSuiteServer(kind: ServerKind): Promise<TestXmppServer> {
+  // Prosody gets the server module, so in-app onboarding runs in the suite too.
+  return startXmppServer(kind, kind === "prosody" ? { prosody: { serverModule: true } } : {});
 }
 
-/** An in-process link as probe.localhost: accountExists() asks Prosody itself (XEP-0133). */
-export async function startProbe(prosody: TestProsody): Promise<TestHost> {
-  const t = await startTestHost({ xmpp: { server: prosody.componentServer, jid: PROBE_JID, secret: PROBE_SECRET } });
-  for (let i = 0; i < 200 && !t.host.admin.connected; i++) await sleep(50);
-  if (!t.host.admin.connected) throw new Error("the probe component did not connect");
-  return t;
+/** The cases that only need one server run on Prosody. */
+export function startSuiteProsody(): Promise<TestProsody & TestXmppServer> {
+  return startProsodyServer({ prosody: { serverModule: true } });
 }
 
-/** Asks Prosody about each JID (25 at a time); returns those that exist. */
-export async function existing(probe: TestHost, jids: string[]): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (let i = 0; i < jids.length; i += 25) {
-    const batch = jids.slice(i, i + 25);
-    const answers = await Promise.all(batch.map((j) => probe.host.admin.accountExists(j)));
-    batch.forEach((j, k) => { if (answers[k]) found.add(j); });
-  }
-  return found;
+/** Which of these accounts exist, asked of the XMPP server itself (not of the product). */
+export function existing(xmpp: TestXmppServer, jids: string[]): Promise<Set<string>> {
+  return xmpp.existing(jids);
 }
 
 export interface ServerProcess {
@@ -86,7 +71,10 @@ export interface ServerProcess {
   output(): string;
 }
 
-export async function startServer(prosody: TestProsody, options: Record<string, unknown> = {}): Promise<ServerProcess> {
+/** What the product's config needs of the XMPP server (a TestProsody will do: it needs no extra keys). */
+type ServerFor = Pick<TestXmppServer, "domain" | "componentJid" | "componentSecret" | "componentServer" | "adminJid"> & { productConfig?: Record<string, unknown> };
+
+export async function startServer(xmpp: ServerFor, options: Record<string, unknown> = {}): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), "xi-reliability-"));
   cleanups.push(dir);
   const port = await freePort();
@@ -96,14 +84,15 @@ export async function startServer(prosody: TestProsody, options: Record<string, 
   dbFiles.push(join(dir, "data", "invites.sqlite"), join(dir, "data", "invites.sqlite-wal"));
   const baseUrl = `http://127.0.0.1:${port}/`;
   writeFileSync(configPath, stringify({
-    hosts: [prosody.domain],
-    component: { jid: prosody.componentJid, secret: prosody.componentSecret, server: prosody.componentServer, timeout: 5 },
+    hosts: [xmpp.domain],
+    component: { jid: xmpp.componentJid, secret: xmpp.componentSecret, server: xmpp.componentServer, timeout: 5 },
     http: { listen: `127.0.0.1:${port}`, base_url: baseUrl },
     data_dir: "data",
     store: "sqlite://invites.sqlite",
-    admins: [prosody.adminJid],
+    admins: [xmpp.adminJid],
     modules_enabled: ["invites", "invites_api", "invites_page", "invites_register", "invites_adhoc", "invites_inapp"],
     log: { level: "debug", file: "server.log" },
+    ...(xmpp.productConfig ?? {}),
     ...options,
   }));
   let child: ChildProcess | undefined;
@@ -162,7 +151,7 @@ export async function startServer(prosody: TestProsody, options: Record<string, 
       }
     },
     async apiKey(name = "suite") {
-      const r = await server.ctl(["mod_invites_api", "create", prosody.domain, name, "--scope", "all", "--types", "all", "--max-uses", "unlimited", "--roles", "*", "--groups", "*", "--any-inviter", "--reset-admins"]);
+      const r = await server.ctl(["mod_invites_api", "create", xmpp.domain, name, "--scope", "all", "--types", "all", "--max-uses", "unlimited", "--roles", "*", "--groups", "*", "--any-inviter", "--reset-admins"]);
       if (r.code !== 0) throw new Error(`invitectl mod_invites_api create failed: ${r.stderr}`);
       return remember(r.stdout.trim().split("\n").pop()!.trim());
     },
@@ -172,32 +161,30 @@ export async function startServer(prosody: TestProsody, options: Record<string, 
   return server;
 }
 
-/** One figure line per case, printed as the case ends and kept for the summary. */
-/** What a load case (crash, outage) needs: one Prosody, one server without rate limits, an API key and the probe. */
-export interface LoadSuite { prosody: TestProsody; server: ServerProcess; probe: TestHost; key: string }
+/** What a load case (crash, outage) needs: one XMPP server, one server process without rate limits, an API key. */
+export interface LoadSuite { xmpp: TestXmppServer; server: ServerProcess; key: string }
 
 /** Registers the before/after hooks that start and stop a LoadSuite; its fields are set once `before` has run. */
-export function loadSuite(): LoadSuite {
+export function loadSuite(kind: ServerKind): LoadSuite {
   const suite = {} as LoadSuite;
   before(async function () {
     this.timeout(120_000);
-    suite.prosody = await startSuiteProsody();
-    suite.server = await startServer(suite.prosody, {
+    suite.xmpp = await startSuiteServer(kind);
+    suite.server = await startServer(suite.xmpp, {
       register_rate_limit: 0, register_lookup_rate_limit: 0, inapp_rate_limit: 0,
       invites_api_rate_limit: "1000000/second", invites_api_rate_burst: 1_000_000,
     });
     suite.key = await suite.server.apiKey();
-    suite.probe = await startProbe(suite.prosody);
   });
   after(async function () {
     this.timeout(60_000);
-    await suite.probe?.stop();
     await suite.server?.stop();
-    await suite.prosody?.destroy();
+    await suite.xmpp?.destroy();
   });
   return suite;
 }
 
+/** One figure line per case, printed as the case ends and kept for the summary. */
 export const figures: string[] = [];
 export function report(line: string): void {
   figures.push(line);

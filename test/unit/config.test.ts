@@ -29,6 +29,17 @@ describe("config", () => {
     expect(p).to.deep.equal(["/etc/xi.yml: hosts: must be array"]);
   });
 
+  it("reads ejabberd_api, and refuses plain http to another machine or a user without a password", () => {
+    const ok = checkConfig({ ...base, ejabberd_api: { url: "http://127.0.0.1:5280/api", user: "api@localhost", password: "p" } }, "/etc/xi.yml");
+    expect(ok.ejabberdApi).to.deep.equal({ url: "http://127.0.0.1:5280/api", user: "api@localhost", password: "p" });
+    expect(checkConfig({ ...base, ejabberd_api: { url: "https://xmpp.example.org/api" } }, "/etc/xi.yml").ejabberdApi).to.deep.equal({ url: "https://xmpp.example.org/api" });
+    expect(problemsOf(() => checkConfig({ ...base, ejabberd_api: { url: "http://xmpp.example.org/api", user: "api@localhost" } }, "/etc/xi.yml"))).to.deep.equal([
+      "/etc/xi.yml: ejabberd_api: url: plain http only to a loopback address (127.0.0.1, ::1, localhost), got xmpp.example.org; use https for another machine",
+      "/etc/xi.yml: ejabberd_api: user and password go together (HTTP Basic credentials of an ejabberd account)",
+    ]);
+    expect(problemsOf(() => checkConfig({ ...base, ejabberd_api: { url: "ftp://x" } }, "/etc/xi.yml"))[0]).to.contain("ejabberd_api.url");
+  });
+
   it("names a missing secret", () => {
     const p = problemsOf(() => checkConfig({ ...base, component: { jid: "invites.localhost" } }, "/etc/xi.yml"));
     expect(p).to.deep.equal(['/etc/xi.yml: component: missing required key "secret"']);
