@@ -3,6 +3,7 @@
 import type { Server } from "node:http";
 import type { Express, Router } from "express";
 import type { Logger } from "pino";
+import type { Kysely } from "kysely";
 import type { AdhocCommand, CtlCommand, HostConfig, IqRequest, ModuleContext, ModuleDefinition, Element } from "./types.js";
 import type { AdminPort } from "./admin.js";
 import { ConfigError, CORE_KEYS, type CoreConfig } from "./config.js";
@@ -13,6 +14,9 @@ import { buildApp, clientIp, closeServer, listen, newRouter, type Mount } from "
 import { resolveModules } from "./loader.js";
 import { createLogger } from "./log.js";
 import { offlineAdmin } from "./xmpp/offline-admin.js";
+import { InstanceRegistry } from "./instances.js";
+import { createLimiter } from "./limiter.js";
+import type { CoreTables } from "./schema.js";
 
 export type HostMode = "server" | "ctl" | "test";
 type IqHandler = (iq: IqRequest) => Promise<Element | void> | Element | void;
@@ -49,7 +53,10 @@ export class Host {
   app!: Express;
   link: Link | undefined;
   private server: Server | undefined;
-  private constructor(readonly config: CoreConfig, readonly mode: HostMode, readonly log: Logger, readonly storage: Storage) {}
+  readonly instances: InstanceRegistry;
+  private constructor(readonly config: CoreConfig, readonly mode: HostMode, readonly log: Logger, readonly storage: Storage) {
+    this.instances = new InstanceRegistry(storage.database.kysely as Kysely<CoreTables>, log);
+  }
 
   static async create(init: HostInit): Promise<Host> {
     const { config } = init;
@@ -71,8 +78,11 @@ export class Host {
     }
     if (problems.length) throw new ConfigError(problems);
 
-    const storage = await openStorage(config.store, config.dataDir);
+    // The schema first: core's tables and every enabled module's, before any setup() runs.
+    const storage = await openStorage(config.store, config.dataDir, defs.map((d) => ({ owner: d.name, migrations: d.migrations ?? [] })));
+    if (storage.migrations.applied.length) log.info({ applied: storage.migrations.applied, store: storage.uri }, "store schema migrated");
     const host = new Host(config, init.mode, log, storage);
+    if (init.mode !== "ctl") await host.instances.start();
     const connect = init.connect ?? init.mode === "server";
     if (connect) {
       const { ComponentLink } = await import("./xmpp/link.js");
@@ -162,6 +172,10 @@ export class Host {
       },
       provideCtl(cmd: CtlCommand) { host.ctl.push({ group: cmd.group ?? `mod_${name}`, owner: name, cmd }); },
       openStore: <T>(store: string) => host.storage.open<T>(`${name}.${store}`),
+      db: <T>() => host.storage.database.kysely as Kysely<T>,
+      dialect: host.storage.database.dialect,
+      limiter: (limit, opts) => createLimiter(`${name}.${limit}`, opts, { pool: host.storage.database.pool }),
+      instances: host.instances,
       isAdmin: (jid: string) => host.isAdmin(jid),
       clientIp,
       onStop(fn) { loaded.stops.push(fn); },
@@ -205,6 +219,7 @@ export class Host {
       this.events.unhookAll(m.def.name);
     }
     await this.link?.stop();
+    await this.instances.stop();
     await this.storage.close();
   }
 }

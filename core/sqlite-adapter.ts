@@ -1,6 +1,6 @@
-// A keyv store adapter over better-sqlite3, the embedded default store.
-// It keeps @keyv/sqlite's table layout (key VARCHAR(255) PRIMARY KEY, value TEXT), so a
-// file written by either can be read by the other. better-sqlite3 answers a point read in
+// A keyv store adapter over better-sqlite3, for the modules' own key/value stores on the
+// embedded database. It keeps @keyv/sqlite's table layout (key VARCHAR(255) PRIMARY KEY,
+// value TEXT), so a file written by either can be read by the other. better-sqlite3 answers a point read in
 // microseconds on the calling thread; @keyv/sqlite's driver hops to the thread pool for each
 // statement, which made the store the bottleneck of every request (see docs/storage.md).
 import { EventEmitter } from "node:events";
@@ -14,19 +14,11 @@ export class SqliteAdapter extends EventEmitter {
   readonly db: Database.Database;
   private readonly stmt: Record<"get" | "set" | "del" | "clear" | "casInsert" | "casUpdate" | "casDelete", Statement>;
 
-  constructor(path: string, table = "keyv") {
+  /** Over the host's database handle (core/db.ts, which set WAL and the rest); the table comes from core/schema.ts. */
+  constructor(db: Database.Database, table = "keyv") {
     super();
-    this.opts = { dialect: "sqlite", uri: `sqlite://${path}`, table };
-    this.db = new Database(path, { timeout: 10_000 });
-    // WAL lets invitectl write while the server reads; NORMAL is durable across process
-    // crashes (only an OS crash may lose the last transactions).
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = NORMAL");
-    // A million invites make a file of several hundred MiB with random keys: a larger page
-    // cache and memory-mapped reads keep inserts and point reads off the disk path.
-    this.db.pragma("cache_size = -65536");
-    this.db.pragma("mmap_size = 268435456");
-    this.db.exec(`CREATE TABLE IF NOT EXISTS ${table}(key VARCHAR(255) PRIMARY KEY, value TEXT)`);
+    this.opts = { dialect: "sqlite", uri: `sqlite://${db.name}`, table };
+    this.db = db;
     const p = (sql: string) => this.db.prepare(sql) as Statement;
     this.stmt = {
       get: p(`SELECT value FROM ${table} WHERE key = ?`),
@@ -99,16 +91,16 @@ export class SqliteAdapter extends EventEmitter {
     await this.write(() => { this.stmt.clear.run(this.namespace ? `${this.namespace}:%` : "%"); return true; });
   }
 
+  /** Flushes queued writes; the handle itself belongs to core/db.ts. */
   async disconnect(): Promise<void> {
-    if (this.queue.length) this.flush();
-    if (this.db.open) this.db.close();
+    if (this.queue.length && this.db.open) this.flush();
   }
 
   // ---- raw access for compare-and-set (core/store.ts) ----
 
   /** The stored text of a key, as written (serialized by keyv). */
-  rawGet(key: string): string | undefined {
-    return this.stmt.get.get(key)?.value;
+  async rawGet(key: string): Promise<string | undefined> {
+    return this.stmt.get.get(key)?.value ?? undefined;
   }
 
   /** Writes `next` only if the row still holds `expected` (undefined: only if absent). */
