@@ -6,8 +6,9 @@ import { defineModule } from "../../core/types.js";
 import "./events.js";
 import { createApi } from "./api.js";
 import { ctlCommands } from "./ctl.js";
-import { OpenReservations } from "./recovery.js";
-import { InviteRepo, openStores } from "./repo.js";
+import { Recovery } from "./recovery.js";
+import { InviteRepo } from "./repo.js";
+import { migrations, type InviteTables } from "./schema.js";
 import type { InvitesApi } from "./types.js";
 
 export { checkUsername, prepareUsername } from "./username.js";
@@ -22,6 +23,7 @@ const SWEEP_EVERY_MS = 60 * 60_000;
 export default defineModule({
   name: "invites",
   description: "Invite store: tokens, short codes, uses, expiry, listing and invitectl commands",
+  migrations,
   options: {
     invite_expiry: opt.period({ default: "1 week", min: "1 minute", describe: "Lifetime of account and contact invites" }),
     reset_invite_expiry: opt.period({ default: "1 day", min: "1 minute", describe: "Lifetime of password reset invites" }),
@@ -32,10 +34,10 @@ export default defineModule({
   },
   setup(mod) {
     const o = mod.options;
-    const repo = new InviteRepo(openStores(mod));
-    const open = new OpenReservations(mod.openStore<string[]>("invite_open"), repo, mod.log);
+    const repo = new InviteRepo(mod.db<InviteTables>());
+    const recovery = new Recovery(repo, mod.instances, mod.log);
     const api = createApi({
-      open,
+      owner: mod.instances.self,
       // Only a running server has a link whose loss makes a failed account creation ambiguous.
       releaseUncertain: (invite) => mod.mode === "server" && !mod.admin.connected && (invite.type === "account" || invite.type === "account_and_contact"),
       repo,
@@ -51,12 +53,12 @@ export default defineModule({
         maxUsernameLength: o.max_username_length,
       },
     });
-    for (const cmd of ctlCommands(mod, api)) mod.provideCtl(cmd);
+    for (const cmd of ctlCommands(mod, api, repo)) mod.provideCtl(cmd);
 
     if (mod.mode === "server") {
       // Crash recovery needs the XMPP server's answer, so it runs each time the link comes
       // (back) online; a run that fails is retried at the next connection.
-      const recover = () => open.recover(mod.admin, api).catch((e: unknown) => mod.log.warn({ err: e }, "reservation recovery failed; retrying at the next connection"));
+      const recover = () => recovery.recover(mod.admin, api).catch((e: unknown) => mod.log.warn({ err: e }, "reservation recovery failed; retrying at the next connection"));
       mod.hook("component-online", () => { void recover(); });
 
       // Background cleanup; a failure is logged and retried at the next tick.
@@ -65,7 +67,7 @@ export default defineModule({
           (n) => { if (n > 0) mod.log.info({ removed: n }, "swept old invites"); },
           (e: unknown) => mod.log.warn({ err: e }, "invite sweep failed"),
         );
-        // Also settles reservations abandoned in this process (past their time to live).
+        // Also settles reservations abandoned past their time to live, and those handed over.
         if (mod.admin.connected) void recover();
       }, SWEEP_EVERY_MS);
       timer.unref();

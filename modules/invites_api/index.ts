@@ -8,7 +8,8 @@ import { createAuthenticator } from "./auth.js";
 import { applyCors } from "./cors.js";
 import { ctlCommands } from "./ctl.js";
 import { errors } from "./errors.js";
-import { KeyStore, type ApiKey } from "./keys.js";
+import { KeyStore } from "./keys.js";
+import { migrations, type ApiTables } from "./schema.js";
 import { legacyHandler } from "./legacy.js";
 import { openApiDocument } from "./openapi.js";
 import { Buckets, parseRate, type Rate } from "./ratelimit.js";
@@ -32,6 +33,7 @@ export default defineModule({
   name: "invites_api",
   description: "Authenticated HTTP API for creating and managing invites (Prosody mod_invites_api compatible)",
   dependencies: ["invites"],
+  migrations,
   options: {
     invites_api_rate_limit: rateOption("60/minute", "Requests per API key"),
     invites_api_rate_burst: opt.integer({ default: 20, min: 1, max: 1_000_000, describe: "Requests a key may make at once before the rate applies" }),
@@ -44,7 +46,7 @@ export default defineModule({
   setup(mod) {
     const o = mod.options;
     const invites = mod.depends<InvitesApi>("invites");
-    const keys = new KeyStore(mod.openStore<ApiKey>("key"), mod.openStore<string[]>("key_index"), mod.openStore<number>("key_used"));
+    const keys = new KeyStore(mod.db<ApiTables>());
     for (const cmd of ctlCommands(keys, mod.config.hosts)) mod.provideCtl(cmd);
 
     const authenticate = createAuthenticator({

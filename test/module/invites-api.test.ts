@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startTestHost, type TestHost } from "../helpers/host.js";
 import type { InvitesApi } from "../../modules/invites/types.js";
-import type { ApiKey } from "../../modules/invites_api/keys.js";
+import type { KeyStore } from "../../modules/invites_api/keys.js";
 
 const HIGH_LIMITS = { invites_api_rate_limit: "100000/minute", invites_api_rate_burst: 100000, invites_api_auth_failure_limit: "100000/minute", invites_api_auth_failure_burst: 100000 };
 
@@ -173,7 +173,7 @@ describe("invites_api: key ctl and storage (module)", function () {
   it("the stored key holds no usable secret: only SHA-256 of it, and the database file never contains it", async () => {
     const key = await makeKey(t, "stored");
     const [id, secret] = key.split("/") as [string, string];
-    const raw = await t.host.storage.open<ApiKey>("invites_api.key").get(id);
+    const raw = await t.api<{ keys: KeyStore }>("invites_api").keys.get(id);
     expect(raw).to.not.equal(undefined);
     expect(JSON.stringify(raw)).not.to.contain(secret);
     expect(raw!.secretHash).to.equal(createHash("sha256").update(secret).digest("hex"));
