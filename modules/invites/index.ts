@@ -19,6 +19,8 @@ export { errors as invitesErrors } from "./errors.js";
 export type * from "./types.js";
 
 const SWEEP_EVERY_MS = 60 * 60_000;
+// Reservations left by an instance that died are settled this soon after it stops reporting in.
+const RECOVER_EVERY_MS = 10_000;
 
 export default defineModule({
   name: "invites",
@@ -60,6 +62,9 @@ export default defineModule({
       // (back) online; a run that fails is retried at the next connection.
       const recover = () => recovery.recover(mod.admin, api).catch((e: unknown) => mod.log.warn({ err: e }, "reservation recovery failed; retrying at the next connection"));
       mod.hook("component-online", () => { void recover(); });
+      const recoveryTimer = setInterval(() => { if (mod.admin.connected) void recover(); }, RECOVER_EVERY_MS);
+      recoveryTimer.unref();
+      mod.onStop(() => clearInterval(recoveryTimer));
 
       // Background cleanup; a failure is logged and retried at the next tick.
       const timer = setInterval(() => {
@@ -67,8 +72,6 @@ export default defineModule({
           (n) => { if (n > 0) mod.log.info({ removed: n }, "swept old invites"); },
           (e: unknown) => mod.log.warn({ err: e }, "invite sweep failed"),
         );
-        // Also settles reservations abandoned past their time to live, and those handed over.
-        if (mod.admin.connected) void recover();
       }, SWEEP_EVERY_MS);
       timer.unref();
       mod.onStop(() => clearInterval(timer));
