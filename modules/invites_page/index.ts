@@ -5,13 +5,13 @@ import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { defineModule, type HttpRequest, type HttpResponse } from "../../core/types.js";
+import { addressKey, defineModule, type HttpRequest, type HttpResponse } from "../../core/types.js";
 import { opt } from "../../core/types.js";
 import type { InvalidReason, Invite, InvitesApi, InviteCreatedEvent, Validation } from "../invites/types.js";
 import { normalizeCode } from "../invites/index.js";
 import { buildApps, checkSiteApps, detectPlatform, renderLinkTemplate, sortApps, type SiteApp } from "../../web/apps.js";
 import { layout, pageCtx, sendPage, type PageCtx, type Site } from "../../web/layout.js";
-import { originOf, RateLimiter } from "../../web/security.js";
+import { originOf } from "../../web/security.js";
 import { qrSvg } from "../../web/qr.js";
 import { avatar, codeForm, failurePage, invalidPage, inviterOf, notFound, tooManyPage } from "./render.js";
 import type { InvitesPageApi } from "./types.js";
@@ -57,7 +57,12 @@ export default defineModule({
     const codes = new ShortCodes(mod.openStore("short_code"));
     const apps = buildApps(o.site_apps, o.site_apps_show, o.site_apps_hide);
     const byId = new Map(apps.map((a) => [a.id, a]));
-    const limiter = new RateLimiter(o.invites_page_rate_limit);
+    const limiter = mod.limiter("lookups", { points: o.invites_page_rate_limit, durationMs: 60_000 });
+    /** One lookup from this client's address (IPv6 by /64); the seconds to wait when over the limit. */
+    const overLimit = async (req: HttpRequest): Promise<number | undefined> => {
+      const r = await limiter.consume(addressKey(mod.clientIp(req)));
+      return r.ok ? undefined : r.retryAfterS;
+    };
     const pagePath = () => new URL(mod.url()).pathname;
     const baseUrl = () => mod.config.baseUrl.replace(/\/$/, "");
 
@@ -112,10 +117,10 @@ export default defineModule({
           sendPage(res, status, body, site.policy);
         }
       };
-    const limited = (req: HttpRequest, res: HttpResponse, ctx: PageCtx): boolean => {
-      const ip = mod.clientIp(req);
-      if (limiter.hit(ip)) return false;
-      res.setHeader("Retry-After", String(limiter.retryAfter(ip)));
+    const limited = async (req: HttpRequest, res: HttpResponse, ctx: PageCtx): Promise<boolean> => {
+      const wait = await overLimit(req);
+      if (wait === undefined) return false;
+      res.setHeader("Retry-After", String(wait));
       const { status, body } = tooManyPage(ctx);
       sendPage(res, status, body, site.policy);
       return true;
@@ -158,7 +163,7 @@ export default defineModule({
         sendPage(res, 200, layout(ctx, { title: ctx.t("code_title"), body: codeForm(ctx, api.codeAction) }), site.policy);
         return;
       }
-      if (limited(req, res, ctx)) return;
+      if (await limited(req, res, ctx)) return;
       const v = await validate(token);
       if (!v.ok) return sendInvalid(res, ctx, v.reason, v.invite);
       const data = await landingData(req, ctx, v.invite, token);
@@ -167,7 +172,7 @@ export default defineModule({
     }));
 
     router.get("/setup/:app", page(async (req, res, ctx) => {
-      if (limited(req, res, ctx)) return;
+      if (await limited(req, res, ctx)) return;
       const token = tokenFromQuery(req.originalUrl);
       const v = await validate(token);
       if (!v.ok) return sendInvalid(res, ctx, v.reason, v.invite);
@@ -198,27 +203,27 @@ export default defineModule({
     };
 
     router.post("/code", page(async (req, res, ctx) => {
-      if (limited(req, res, ctx)) return;
+      if (await limited(req, res, ctx)) return;
       const input = (req.body as Record<string, unknown> | undefined)?.["code"];
       await openCode(req, res, ctx, typeof input === "string" ? input : "");
     }));
 
     const shortRouter = mod.mount("/i");
     shortRouter.get("/:code", page(async (req, res, ctx) => {
-      if (limited(req, res, ctx)) return;
+      if (await limited(req, res, ctx)) return;
       await openCode(req, res, ctx, String(req.params["code"]));
     }));
 
     const pairing = mod.mount("/pairing");
     pairing.get("/:code", async (req, res) => {
-      const ip = mod.clientIp(req);
       res.setHeader("Cache-Control", "no-store");
-      if (!limiter.hit(ip)) {
-        res.setHeader("Retry-After", String(limiter.retryAfter(ip)));
-        res.status(429).json({ error: "invites_page.rate_limited", message: "Too many lookups; try again in a minute" });
-        return;
-      }
       try {
+        const wait = await overLimit(req);
+        if (wait !== undefined) {
+          res.setHeader("Retry-After", String(wait));
+          res.status(429).json({ error: "invites_page.rate_limited", message: "Too many lookups; try again in a minute" });
+          return;
+        }
         const code = normalizeCode(String(req.params["code"]));
         const v = code ? await invites.resolveShortCode(code) : undefined;
         const token = code && v?.ok ? await codes.token(code) : undefined;

@@ -2,14 +2,14 @@
 // names: GET/POST /register?t=TOKEN&c=APP with user, password, token, app_id), password
 // resets, and the user-registered handlers (mutual contacts, roles and groups recorded).
 import { randomBytes } from "node:crypto";
-import { defineModule, type HttpRequest, type HttpResponse } from "../../core/types.js";
+import { addressKey, defineModule, type HttpRequest, type HttpResponse, type Limiter } from "../../core/types.js";
 import { isModuleError } from "../../core/types.js";
 import { opt } from "../../core/types.js";
 import type { Invite, InvitesApi } from "../invites/types.js";
 import type { InvitesPageApi } from "../invites_page/types.js";
 import { renderLinkTemplate, type SiteApp } from "../../web/apps.js";
 import { messagePage, sendPage, type PageCtx } from "../../web/layout.js";
-import { CSRF_COOKIE, CsrfSigner, originOf, RateLimiter, readCookie, setCookie } from "../../web/security.js";
+import { CSRF_COOKIE, CsrfSigner, originOf, readCookie, setCookie } from "../../web/security.js";
 import { makeMutualContacts, recordAccount } from "./contacts.js";
 import { registerAccount, resetPassword, type FlowDeps } from "./flow.js";
 import { checkPassword, checkPolicyOption, DEFAULT_POLICY, type PasswordPolicy } from "./policy.js";
@@ -37,8 +37,8 @@ export default defineModule({
     const secrets = mod.openStore<string>("secret");
     const secret = await secrets.update("csrf", (cur) => cur ?? randomBytes(32).toString("base64"));
     const csrf = new CsrfSigner(Buffer.from(secret!, "base64"));
-    const attempts = new RateLimiter(mod.options.register_rate_limit);
-    const lookups = new RateLimiter(mod.options.register_lookup_rate_limit);
+    const attempts = mod.limiter("attempts", { points: mod.options.register_rate_limit, durationMs: 60_000 });
+    const lookups = mod.limiter("lookups", { points: mod.options.register_lookup_rate_limit, durationMs: 60_000 });
     const deps: FlowDeps = { invites, admin: () => mod.admin, fire: (e, p) => mod.fire(e, p), log: mod.log };
     const site = pages.site;
 
@@ -50,10 +50,10 @@ export default defineModule({
 
     const send = (res: HttpResponse, r: { status: number; body: string }, app?: SiteApp) =>
       sendPage(res, r.status, r.body, { ...site.policy, formOrigins: [originOf(app?.login_link_format)].filter((x): x is string => !!x) });
-    const limited = (limiter: RateLimiter, req: HttpRequest, res: HttpResponse, ctx: PageCtx) => {
-      const ip = mod.clientIp(req);
-      if (limiter.hit(ip)) return false;
-      res.setHeader("Retry-After", String(limiter.retryAfter(ip)));
+    const limited = async (limiter: Limiter, req: HttpRequest, res: HttpResponse, ctx: PageCtx) => {
+      const r = await limiter.consume(addressKey(mod.clientIp(req)));
+      if (r.ok) return false;
+      res.setHeader("Retry-After", String(r.retryAfterS));
       send(res, pages.tooManyPage(ctx));
       return true;
     };
@@ -85,7 +85,7 @@ export default defineModule({
     router.get("/", async (req, res) => {
       const ctx = pages.ctx(req, res);
       try {
-        if (limited(lookups, req, res, ctx)) return;
+        if (await limited(lookups, req, res, ctx)) return;
         const token = str(req.query["t"]) ?? "";
         const v = await invites.validate(token);
         if (!v.ok) return send(res, pages.invalidPage(ctx, v.reason, v.invite));
@@ -107,7 +107,7 @@ export default defineModule({
       let invite: Invite | undefined;
       const again = (status: number, error: string) => form(req, res, ctx, invite!, token, app, status, error, user);
       try {
-        if (limited(attempts, req, res, ctx)) return;
+        if (await limited(attempts, req, res, ctx)) return;
         const v = await invites.validate(token);
         if (!v.ok) return send(res, pages.invalidPage(ctx, v.reason, v.invite));
         invite = v.invite;
