@@ -21,13 +21,15 @@ import type { CoreTables } from "./schema.js";
 export type HostMode = "server" | "ctl" | "test";
 type IqHandler = (iq: IqRequest) => Promise<Element | void> | Element | void;
 
-/** The part of the XMPP link the host uses (core/xmpp/link.ts). */
+/** The part of the XMPP link the host uses (core/xmpp/shared-link.ts around core/xmpp/link.ts). */
 export interface Link {
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly connected: boolean;
   readonly lastError: string | undefined;
   readonly admin: AdminPort;
+  /** Whether this instance runs the link or another instance on the same database does. */
+  readonly role?: "held" | "standby";
 }
 
 export interface HostInit {
@@ -86,10 +88,17 @@ export class Host {
     const connect = init.connect ?? init.mode === "server";
     if (connect) {
       const { ComponentLink } = await import("./xmpp/link.js");
-      const link = new ComponentLink({
-        jid: config.component.jid, secret: config.component.secret, server: config.component.server,
-        hosts: config.hosts, log: log.child({ module: "link" }), isAdmin: (j: string) => host.isAdmin(j),
-        commands: host.commands, iqHandlers: host.iqHandlers, name: config.component.name, timeoutMs: config.component.timeoutMs,
+      const { SharedLink } = await import("./xmpp/shared-link.js");
+      const linkLog = log.child({ module: "link" });
+      // One instance of those sharing the database holds the component's one connection.
+      const link = new SharedLink({
+        jid: config.component.jid, secret: config.component.secret, database: storage.database, self: host.instances.self,
+        log: linkLog, timeoutMs: config.component.timeoutMs,
+        create: () => new ComponentLink({
+          jid: config.component.jid, secret: config.component.secret, server: config.component.server,
+          hosts: config.hosts, log: linkLog, isAdmin: (j: string) => host.isAdmin(j),
+          commands: host.commands, iqHandlers: host.iqHandlers, name: config.component.name, timeoutMs: config.component.timeoutMs,
+        }),
       });
       host.link = link;
       link.on("online", () => {
@@ -191,7 +200,11 @@ export class Host {
       ok,
       body: {
         status: ok ? "ok" : "degraded",
-        component: { jid: this.config.component.jid, state: component, ...(this.link?.lastError && !this.link.connected ? { lastError: this.link.lastError } : {}) },
+        component: {
+          jid: this.config.component.jid, state: component,
+          ...(this.link?.role ? { link: this.link.role } : {}),
+          ...(this.link?.lastError && !this.link.connected ? { lastError: this.link.lastError } : {}),
+        },
         store,
         modules: [...this.modules.keys()],
       },

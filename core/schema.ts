@@ -7,7 +7,8 @@ import type { Migration } from "./types.js";
 export interface CoreTables {
   keyv: { key: string; value: string | null };
   core_instances: { id: string; started_at: number; seen_at: number; pid: number; hostname: string };
-  core_link: { name: string; holder: string | null; expires_at: number; connected: number; updated_at: number; last_error: string | null };
+  /** One row per component JID: who holds its link (the SQLite lease), and what the holder reports (JSON info). */
+  core_link: { name: string; holder: string | null; expires_at: number; connected: number; updated_at: number; info: string | null };
   core_admin_requests: { id: string; op: string; payload: string; state: string; created_at: number; claimed_by: string | null; result: string | null; done_at: number | null };
   core_rate_limits: { key: string; points: number; expire: number | null };
 }
@@ -38,7 +39,7 @@ export const coreMigrations: Migration[] = [
         .addColumn("expires_at", "bigint", (c) => c.notNull())
         .addColumn("connected", "integer", (c) => c.notNull().defaultTo(0))
         .addColumn("updated_at", "bigint", (c) => c.notNull())
-        .addColumn("last_error", "text").execute();
+        .addColumn("info", "text").execute();
       await db.schema.createTable("core_admin_requests")
         .addColumn("id", "text", (c) => c.primaryKey())
         .addColumn("op", "text", (c) => c.notNull())

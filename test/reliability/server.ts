@@ -12,7 +12,23 @@ import { stringify } from "yaml";
 import { startProsody, type TestProsody } from "../harness/prosody.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
 import { freePort } from "../harness/ports.js";
+import { testPostgres } from "../harness/postgres.js";
 export { freePort };
+
+/** The stores the load cases run on (XI_STORES=sqlite or postgres picks one). */
+export const SUITE_STORES = (process.env["XI_STORES"] ?? "sqlite,postgres").split(",").filter((s): s is "sqlite" | "postgres" => s === "sqlite" || s === "postgres");
+
+/**
+ * Config for servers sharing one store: a fresh database on the test PostgreSQL, or one
+ * SQLite file in a directory of its own that every server given these options opens.
+ */
+export async function sharedStore(kind: "sqlite" | "postgres"): Promise<Record<string, unknown>> {
+  if (kind === "postgres") return { store: await (await testPostgres()).createDatabase("suite") };
+  const dir = mkdtempSync(join(tmpdir(), "xi-shared-"));
+  cleanups.push(dir);
+  dbFiles.push(join(dir, "invites.sqlite"), join(dir, "invites.sqlite-wal"));
+  return { data_dir: dir, store: "sqlite://invites.sqlite" };
+}
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -65,6 +81,8 @@ export async function existing(probe: TestHost, jids: string[]): Promise<Set<str
   return found;
 }
 
+export interface Health { status: string; component: { state: string; link?: "held" | "standby" } }
+
 export interface ServerProcess {
   readonly dir: string;
   readonly configPath: string;
@@ -80,6 +98,8 @@ export interface ServerProcess {
   alive(): boolean;
   /** Runs the real `node bin/invitectl.js --config FILE ...`. */
   ctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** GET /health, or undefined when it does not answer. */
+  health(): Promise<Health | undefined>;
   /** Makes an API key with every scope and returns ID/SECRET (remembered as a secret). */
   apiKey(name?: string): Promise<string>;
   output(): string;
@@ -113,6 +133,9 @@ export async function startServer(prosody: TestProsody, options: Record<string, 
       const r = await fetch(new URL("health", baseUrl));
       return r.status === 200;
     } catch { return false; }
+  }
+  async function health(): Promise<Health | undefined> {
+    try { return (await (await fetch(new URL("health", baseUrl))).json()) as Health; } catch { return undefined; }
   }
 
   const server: ServerProcess = {
@@ -151,6 +174,7 @@ export async function startServer(prosody: TestProsody, options: Record<string, 
       clearTimeout(timer);
     },
     alive: () => !!child && child.exitCode === null && child.signalCode === null,
+    health,
     async ctl(args) {
       try {
         const r = await run(process.execPath, [join(root, "bin/invitectl.js"), "--config", configPath, ...args], { cwd: dir });
