@@ -1,20 +1,23 @@
 // Case 1, exactly once: many registrations at the same moment on one invite, through the
-// real server's web form, against the real Prosody. Exactly as many accounts as the invite
-// allows, every other attempt a clear refusal, and the accounts checked on Prosody itself.
+// real servers' web form, against the real Prosody. Two server processes share one store (a
+// SQLite file, then PostgreSQL) and the registrations are split between them. Exactly as
+// many accounts as the invite allows, every other attempt a clear refusal, and the accounts
+// checked on Prosody itself.
 // Registration rate limits are off in this server's config (register_rate_limit: 0,
 // register_lookup_rate_limit: 0): 200 registrations from one address would hit them.
 import { expect } from "chai";
 import type { TestProsody } from "../harness/prosody.js";
 import { loginClient, type TestClient } from "../harness/xmpp-client.js";
 import type { TestHost } from "../helpers/host.js";
-import { existing, remember, report, startProbe, startServer, startSuiteProsody, type ServerProcess } from "./server.js";
-import { byStatus, createInvite, inviteUses, newPassword, registerAtOnce, api } from "./web.js";
+import { existing, remember, report, sharedStore, startProbe, startServer, startSuiteProsody, SUITE_STORES, type ServerProcess } from "./server.js";
+import { byStatus, createInvite, inviteUses, newPassword, openForm, api, type Answer } from "./web.js";
 
 const N = 200;
 
-describe("reliability 1: exactly once", function () {
+for (const store of SUITE_STORES) describe(`reliability 1: exactly once (${store === "sqlite" ? "SQLite" : "PostgreSQL"}, two server processes)`, function () {
   let prosody: TestProsody;
   let server: ServerProcess;
+  let second: ServerProcess;
   let probe: TestHost;
   let key: string;
   let admin: TestClient;
@@ -28,11 +31,14 @@ describe("reliability 1: exactly once", function () {
     const adminPassword = newPassword();
     await prosody.registerUser("admin", adminPassword);
     await prosody.registerUser("quota", adminPassword);
-    server = await startServer(prosody, {
+    const options = {
       register_rate_limit: 0, register_lookup_rate_limit: 0,
       invites_api_rate_limit: "1/day", invites_api_rate_burst: 20,
       max_pending_invites_per_user: 5, max_invites_per_day: 0,
-    });
+      ...(await sharedStore(store)),
+    };
+    server = await startServer(prosody, options);
+    second = await startServer(prosody, options);
     key = await server.apiKey();
     probe = await startProbe(prosody);
     admin = await loginClient({ port: prosody.c2sPort, jid: "admin@localhost", password: adminPassword });
@@ -43,15 +49,19 @@ describe("reliability 1: exactly once", function () {
     this.timeout(60_000);
     await admin?.close();
     await probe?.stop();
+    await second?.stop();
     await server?.stop();
     await prosody?.destroy();
-    report(`exactly-once: ${N} concurrent on a single-use invite → ${figures["single"]}; uses 20 (JSON API invite) → ${figures["api"]}; uses 20 (ad-hoc invite) → ${figures["adhoc"]}; API key burst 20 → ${figures["burst"]}; ad-hoc quota 5 → ${figures["quota"]}`);
+    report(`exactly-once (${store}, ${N} registrations split across two processes): ${N} concurrent on a single-use invite → ${figures["single"]}; uses 20 (JSON API invite) → ${figures["api"]}; uses 20 (ad-hoc invite) → ${figures["adhoc"]}; API key burst 20 → ${figures["burst"]}; ad-hoc quota 5 → ${figures["quota"]}`);
   });
 
   /** Sends N registrations at once; checks the answers and the accounts on Prosody; returns the figure text. */
   async function race(token: string, prefix: string, allowed: number): Promise<string> {
-    const users = Array.from({ length: N }, (_, i) => `${prefix}${i}`);
-    const answers = await registerAtOnce(server.baseUrl, token, users, password);
+    const users = Array.from({ length: N }, (_, i) => `${store}${prefix}${i}`);
+    // Half through each process, every form loaded first and all sent at the same moment:
+    // the database, not one process, must say who gets the use.
+    const forms = await Promise.all(users.map((_, i) => openForm((i % 2 ? second : server).baseUrl, token)));
+    const answers: Answer[] = await Promise.all(forms.map((submit, i) => submit(users[i]!, password)));
     const ok = answers.filter((a) => a.status === 200);
     const refused = answers.filter((a) => a.status !== 200);
     for (const a of refused) {

@@ -1,46 +1,58 @@
-// Case 2, crash: the real server is killed with SIGKILL at random moments while clients
-// create invites (JSON API) and register with them (web form), ten times, restarting it
-// each time. Afterwards nothing is lost and nothing is counted twice: every invite that got
-// a 201 exists; for every invite, the accounts Prosody has among the usernames tried with it
-// equal its completed uses, and no use is left pending (crash recovery settled them).
+// Case 2, crash: two server processes share one store (a SQLite file, then PostgreSQL);
+// one of them, in turn, is killed with SIGKILL at a random moment while clients create
+// invites (JSON API) and register with them (web form) through both, ten times, restarting
+// it each time. The other keeps serving: every create it is sent during the kill gets 201.
+// Afterwards nothing is lost and nothing is counted twice: every invite that got a 201
+// exists; for every invite, the accounts Prosody has among the usernames tried with it equal
+// its completed uses, and no use is left pending (crash recovery settled them).
 // Budget: 10 cycles of 1-4 s of load each (about 25 s of load in all, not 30 s per cycle),
 // to keep the whole suite within its few minutes on two cores.
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import type { TestHost } from "../helpers/host.js";
-import { existing, loadSuite, report, sleep, type ServerProcess } from "./server.js";
+import { existing, loadSuite, report, sleep, SUITE_STORES, type ServerProcess } from "./server.js";
 import { createInvite, inviteUses, newPassword, openForm } from "./web.js";
 
 const CYCLES = 10;
 
 interface Made { id: string; token: string; uses: number; users: string[] }
 
-describe("reliability 2: crash", function () {
+for (const store of SUITE_STORES) describe(`reliability 2: crash (${store === "sqlite" ? "SQLite" : "PostgreSQL"}, two server processes)`, function () {
+  let servers: ServerProcess[];
   let server: ServerProcess;
   let probe: TestHost;
   let key: string;
   const password = newPassword();
 
-  const suite = loadSuite();
-  before(() => { ({ server, probe, key } = suite); });
+  const suite = loadSuite({ store, servers: 2 });
+  before(() => { ({ servers, probe, key } = suite); });
 
-  it(`loses nothing and counts nothing twice across ${CYCLES} SIGKILLs under load`, async function () {
+  it(`loses nothing and counts nothing twice across ${CYCLES} SIGKILLs of one of two processes under load`, async function () {
     this.timeout(300_000);
     const made: Made[] = [];
     const answered = new Map<string, number>();
-    let created201 = 0, attempts = 0, loadMs = 0;
+    let created201 = 0, attempts = 0, loadMs = 0, survivorCreates = 0;
     const killTimes: number[] = [];
 
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       let stop = false;
-      const creator = async () => {
+      // The one killed this cycle, and the one that must keep serving.
+      server = servers[cycle % 2]!;
+      const survivor = servers[(cycle + 1) % 2]!;
+      let killed = false;
+      const creator = async (target: ServerProcess) => {
         while (!stop) {
           const uses = 1 + Math.floor(Math.random() * 3);
+          const during = killed;
           try {
-            const c = await createInvite(server.baseUrl, key, { uses });
+            const c = await createInvite(target.baseUrl, key, { uses });
             made.push({ ...c, uses, users: [] });
             created201++;
-          } catch { /* the server died under us: expected */ }
+            if (target === survivor && during) survivorCreates++;
+          } catch (e) {
+            // The killed one died under us: expected. The survivor must not fail.
+            if (target === survivor) throw e;
+          }
           await sleep(40);
         }
       };
@@ -55,7 +67,7 @@ describe("reliability 2: crash", function () {
           inv.users.push(user);
           attempts++;
           try {
-            const submit = await openForm(server.baseUrl, inv.token);
+            const submit = await openForm((Math.random() < 0.5 ? server : survivor).baseUrl, inv.token);
             const a = await submit(user, password);
             answered.set(`${user}@localhost`, a.status);
             expect(a.status, a.body.slice(0, 200)).to.be.oneOf([200, 409, 410, 503]);
@@ -66,10 +78,13 @@ describe("reliability 2: crash", function () {
         }
       };
       const started = Date.now();
-      const workers = [creator(), creator(), ...Array.from({ length: 6 }, registrar)];
+      const workers = [creator(server), creator(survivor), ...Array.from({ length: 6 }, registrar)];
       const killAt = 1000 + Math.random() * 3000;
       await sleep(killAt);
       await server.kill();
+      killed = true;
+      // The survivor serves on while the other is dead (and, if it held the link, takes it over).
+      await sleep(1000);
       stop = true;
       await Promise.all(workers);
       loadMs += Date.now() - started;
@@ -77,7 +92,8 @@ describe("reliability 2: crash", function () {
       await server.start();
     }
 
-    // Recovery runs when the restarted server's link comes online; wait until no use is pending.
+    server = servers[0]!;
+    // Recovery settles what the killed processes left (every 10 s while the link is up); wait until no use is pending.
     const deadline = Date.now() + 30_000;
     let pending = Infinity;
     while (pending > 0 && Date.now() < deadline) {
@@ -104,7 +120,8 @@ describe("reliability 2: crash", function () {
 
     const recovered = readFileSync(server.logPath, "utf8").split("\n").filter((l) => l.includes("recovered an interrupted registration"));
     const completedByRecovery = recovered.filter((l) => l.includes('"completed"')).length;
-    report(`crash: ${CYCLES} SIGKILLs at ${killTimes.map((t) => (t / 1000).toFixed(1)).join("/")} s into ${(loadMs / 1000).toFixed(0)} s of load; ${created201} invites got 201, all ${made.length} still exist; ${attempts} registrations tried, ${told.length} answered 200, ${accounts.size} accounts on Prosody = ${completed} completed uses, 0 pending; recovery settled ${recovered.length} interrupted registrations (${completedByRecovery} completed, ${recovered.length - completedByRecovery} released)`);
+    expect(survivorCreates, "creates answered by the survivor while the other was dead").to.be.greaterThan(0);
+    report(`crash (${store}, two processes, one killed in turn; the other answered ${survivorCreates} creates meanwhile, all 201): ${CYCLES} SIGKILLs at ${killTimes.map((t) => (t / 1000).toFixed(1)).join("/")} s into ${(loadMs / 1000).toFixed(0)} s of load; ${created201} invites got 201, all ${made.length} still exist; ${attempts} registrations tried, ${told.length} answered 200, ${accounts.size} accounts on Prosody = ${completed} completed uses, 0 pending; recovery settled ${recovered.length} interrupted registrations (${completedByRecovery} completed, ${recovered.length - completedByRecovery} released)`);
     expect(accounts.size).to.equal(completed);
     expect(made.length).to.equal(created201);
   });

@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import type { TestProsody } from "../harness/prosody.js";
 import type { TestHost } from "../helpers/host.js";
-import { existing, loadSuite, report, sleep, type ServerProcess } from "./server.js";
+import { existing, loadSuite, report, sleep, SUITE_STORES, type ServerProcess } from "./server.js";
 import { byStatus, createInvite, inviteUses, newPassword, openForm, api } from "./web.js";
 
 const OUTAGE_MS = 10_000;
@@ -12,14 +12,14 @@ const OUTAGE_MS = 10_000;
 interface Made { id: string; token: string; users: string[] }
 interface Shot { at: number; status: number; user?: string }
 
-describe("reliability 3: XMPP server outage", function () {
+for (const store of SUITE_STORES) describe(`reliability 3: XMPP server outage (${store === "sqlite" ? "SQLite" : "PostgreSQL"})`, function () {
   let prosody: TestProsody;
   let server: ServerProcess;
   let probe: TestHost;
   let key: string;
   const password = newPassword();
 
-  const suite = loadSuite();
+  const suite = loadSuite({ store });
   before(() => { ({ prosody, server, probe, key } = suite); });
 
   it("keeps the API creating, answers registration 503 without spending, and reconnects within 5 s", async function () {
@@ -96,6 +96,6 @@ describe("reliability 3: XMPP server outage", function () {
     }
     for (const s of regDuring) expect(accounts.has(`${s.user}@localhost`), s.user).to.equal(false);
 
-    report(`outage: Prosody down ${OUTAGE_MS / 1000} s; API ${createsDuring.length} creates during it, all 201; registration ${regDuring.length} answers during it, all 503, 0 uses spent; ${accounts.size} accounts = ${completed} completed uses overall; component back ${(reconnectMs / 1000).toFixed(1)} s after Prosody`);
+    report(`outage (${store}): Prosody down ${OUTAGE_MS / 1000} s; API ${createsDuring.length} creates during it, all 201; registration ${regDuring.length} answers during it, all 503, 0 uses spent; ${accounts.size} accounts = ${completed} completed uses overall; component back ${(reconnectMs / 1000).toFixed(1)} s after Prosody`);
   });
 });

@@ -195,32 +195,41 @@ export async function startServer(prosody: TestProsody, options: Record<string, 
   return server;
 }
 
-/** One figure line per case, printed as the case ends and kept for the summary. */
-/** What a load case (crash, outage) needs: one Prosody, one server without rate limits, an API key and the probe. */
-export interface LoadSuite { prosody: TestProsody; server: ServerProcess; probe: TestHost; key: string }
+/** What a load case (crash, outage) needs: one Prosody, servers without rate limits on one store, an API key and the probe. */
+export interface LoadSuite { prosody: TestProsody; server: ServerProcess; servers: ServerProcess[]; probe: TestHost; key: string }
 
-/** Registers the before/after hooks that start and stop a LoadSuite; its fields are set once `before` has run. */
-export function loadSuite(): LoadSuite {
+/**
+ * Registers the before/after hooks that start and stop a LoadSuite; its fields are set once
+ * `before` has run. `servers` processes share one store of the given kind (default SQLite).
+ */
+export function loadSuite(opts: { store?: "sqlite" | "postgres"; servers?: number } = {}): LoadSuite {
   const suite = {} as LoadSuite;
   before(async function () {
     this.timeout(120_000);
     suite.prosody = await startSuiteProsody();
-    suite.server = await startServer(suite.prosody, {
-      register_rate_limit: 0, register_lookup_rate_limit: 0,
-      invites_api_rate_limit: "1000000/second", invites_api_rate_burst: 1_000_000,
-    });
+    const store = await sharedStore(opts.store ?? "sqlite");
+    suite.servers = [];
+    for (let i = 0; i < (opts.servers ?? 1); i++) {
+      suite.servers.push(await startServer(suite.prosody, {
+        register_rate_limit: 0, register_lookup_rate_limit: 0,
+        invites_api_rate_limit: "1000000/second", invites_api_rate_burst: 1_000_000,
+        ...store,
+      }));
+    }
+    suite.server = suite.servers[0]!;
     suite.key = await suite.server.apiKey();
     suite.probe = await startProbe(suite.prosody);
   });
   after(async function () {
     this.timeout(60_000);
     await suite.probe?.stop();
-    await suite.server?.stop();
+    for (const s of suite.servers ?? []) await s.stop();
     await suite.prosody?.destroy();
   });
   return suite;
 }
 
+/** One figure line per case, printed as the case ends and kept for the summary. */
 export const figures: string[] = [];
 export function report(line: string): void {
   figures.push(line);
