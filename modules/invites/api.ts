@@ -1,7 +1,7 @@
 // The module's public API (InvitesApi): creation, lookups, the reserve -> complete |
 // release lifecycle, admin changes, listing and sweeping.
 import { randomBytes } from "node:crypto";
-import type { Logger, ModuleContext } from "../../core/types.js";
+import { isModuleError, type Logger, type ModuleContext } from "../../core/types.js";
 import { errors, reasonError } from "./errors.js";
 import { normalizeCode } from "./codes.js";
 import { buildInvite, checkUses, type CreateSettings } from "./create.js";
@@ -33,6 +33,11 @@ export interface ApiDeps {
    * crash recovery, which asks the server once the link is back (recovery.ts).
    */
   releaseUncertain?: (invite: Invite) => boolean;
+}
+
+/** A failure after which the account may or may not exist: only the server can say. */
+function ambiguous(cause: unknown): boolean {
+  return isModuleError(cause, "admin.timeout") || isModuleError(cause, "admin.not_connected");
 }
 
 export function createApi({ repo, settings, fire, log, now = Date.now, owner, releaseUncertain }: ApiDeps): InvitesApi {
@@ -74,8 +79,8 @@ export function createApi({ repo, settings, fire, log, now = Date.now, owner, re
     return { invite: updated, reservationId };
   }
 
-  async function settle(reservation: Reservation, outcome: "complete" | "release"): Promise<Invite> {
-    if (outcome === "release" && releaseUncertain?.(reservation.invite)) {
+  async function settle(reservation: Reservation, outcome: "complete" | "release", cause?: unknown): Promise<Invite> {
+    if (outcome === "release" && (releaseUncertain?.(reservation.invite) || ambiguous(cause))) {
       await repo.handOver(reservation.reservationId);
       log.warn({ invite: reservation.invite.id }, "the XMPP server is unreachable, so whether the account was created is unknown; the use stays reserved until the server answers");
       return (await repo.byId(reservation.invite.id)) ?? reservation.invite;
@@ -134,7 +139,7 @@ export function createApi({ repo, settings, fire, log, now = Date.now, owner, re
       return reserveInvite(await getById(id), username);
     },
     complete: (reservation) => settle(reservation, "complete"),
-    release: (reservation) => settle(reservation, "release"),
+    release: (reservation, cause) => settle(reservation, "release", cause),
     async revoke(id, by) {
       const invite = await repo.changeFields(id, { revoked_at: now() }, true);
       await fire("invite-revoked", { invite, ...(by === undefined ? {} : { by }) });

@@ -22,11 +22,11 @@ export interface FlowDeps {
 
 export interface Registered { jid: string; invite: Invite; contacts: string[] }
 
-async function release(deps: FlowDeps, reservation: Reservation): Promise<void> {
+async function release(deps: FlowDeps, reservation: Reservation, cause: unknown): Promise<void> {
   try {
-    await deps.invites.release(reservation);
+    await deps.invites.release(reservation, cause);
   } catch (err) {
-    // The reservation times out on its own (RESERVATION_TTL_MS), so the use comes back anyway.
+    // Crash recovery settles the reservation (RESERVATION_TTL_MS at the latest).
     deps.log.error({ err, invite: reservation.invite.id }, "could not release an invite reservation");
   }
 }
@@ -43,14 +43,14 @@ export async function registerAccount(deps: FlowDeps, req: { token: string; user
     await deps.fire("user-registering", event);
     await deps.admin().createAccount(jid, req.password);
   } catch (err) {
-    await release(deps, reservation);
+    await release(deps, reservation, err);
     throw err;
   }
   let completed = invite;
   try {
     completed = await deps.invites.complete(reservation);
   } catch (err) {
-    // The account exists, so the registration stands; the reservation expires by itself.
+    // The account exists, so the registration stands; crash recovery completes the use (RESERVATION_TTL_MS at the latest).
     deps.log.error({ err, invite: invite.id, jid }, "account created but the invite use could not be recorded");
   }
   deps.log.info({ invite: invite.id, jid, source: req.source }, "account registered through an invite");
@@ -73,7 +73,7 @@ export async function resetPassword(deps: FlowDeps, req: { token: string; invite
     if (!(await deps.admin().accountExists(jid))) throw adminErrors.no_such_user();
     await deps.admin().changePassword(jid, req.password);
   } catch (err) {
-    await release(deps, reservation);
+    await release(deps, reservation, err);
     throw err;
   }
   try {

@@ -189,6 +189,17 @@ for (const store of STORES) describe(`invites: crash recovery of reservations ($
     expect((await p.api.validate(d.token)).ok).to.equal(true);
   });
 
+  it("leaves a release after an ambiguous failure (the server timed out) to recovery, which completes it if the account was made", async () => {
+    const p = processOn(storage);
+    const c = await p.api.createAccount({ host: "example.org", source: "test" });
+    const d = await p.api.createAccount({ host: "example.org", source: "test" });
+    await p.api.release(await p.api.reserve(c.token, "kate"), adminErrors.timeout());
+    await p.api.release(await p.api.reserve(d.token, "lear"), adminErrors.username_taken());
+    expect((await p.api.getById(c.invite.id))!.usesPending, "kept for recovery").to.equal(1);
+    expect((await p.api.getById(d.invite.id))!.usesPending, "a refusal is certain: given back").to.equal(0);
+    expect(await p.open.recover(fakeServer(["kate@example.org"]), p.api)).to.include({ checked: 1, completed: 1 });
+  });
+
   it("releases an interrupted password reset (its account exists anyway)", async () => {
     const dead = processOn(storage);
     const c = await dead.api.createReset({ host: "example.org", source: "test", username: "jack" });

@@ -118,7 +118,7 @@ for (const store of SUITE_STORES) describe(`reliability 2: crash (${store === "s
     const told = [...answered].filter(([, s]) => s === 200).map(([j]) => j);
     for (const j of told) expect(accounts.has(j), j).to.equal(true);
 
-    const recovered = readFileSync(server.logPath, "utf8").split("\n").filter((l) => l.includes("recovered an interrupted registration"));
+    const recovered = servers.flatMap((s) => readFileSync(s.logPath, "utf8").split("\n")).filter((l) => l.includes("recovered an interrupted registration"));
     const completedByRecovery = recovered.filter((l) => l.includes('"completed"')).length;
     expect(survivorCreates, "creates answered by the survivor while the other was dead").to.be.greaterThan(0);
     report(`crash (${store}, two processes, one killed in turn; the other answered ${survivorCreates} creates meanwhile, all 201): ${CYCLES} SIGKILLs at ${killTimes.map((t) => (t / 1000).toFixed(1)).join("/")} s into ${(loadMs / 1000).toFixed(0)} s of load; ${created201} invites got 201, all ${made.length} still exist; ${attempts} registrations tried, ${told.length} answered 200, ${accounts.size} accounts on Prosody = ${completed} completed uses, 0 pending; recovery settled ${recovered.length} interrupted registrations (${completedByRecovery} completed, ${recovered.length - completedByRecovery} released)`);
