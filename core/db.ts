@@ -6,8 +6,10 @@ import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
-import { Kysely, PostgresDialect, SqliteDialect, sql, type DatabaseConnection, type Dialect, type Driver, type QueryResult, type CompiledQuery, type TransactionSettings } from "kysely";
+import { Kysely, PostgresDialect, sql, type DatabaseConnection, type Dialect, type Driver, type QueryResult, type CompiledQuery, type TransactionSettings } from "kysely";
 import { coreErrors, isModuleError } from "./errors.js";
+import { GroupCommitSqliteDialect } from "./sqlite-driver.js";
+import { SqliteWriter } from "./sqlite-writer.js";
 
 export type DialectName = "sqlite" | "postgres";
 
@@ -17,8 +19,10 @@ export interface Database {
   readonly kysely: Kysely<any>;
   /** The store URI with credentials redacted. */
   readonly uri: string;
-  /** The better-sqlite3 handle (SQLite only): keyv rows and PRAGMA data_version polling use it. */
+  /** The better-sqlite3 handle (SQLite only): PRAGMA data_version polling uses it. */
   readonly sqlite: BetterSqlite3.Database | undefined;
+  /** SQLite only: every write to the handle goes through it (group commit, transactions). */
+  readonly writer: SqliteWriter | undefined;
   /** The pool (PostgreSQL only): keyv, rate limits and the link's lock use it. */
   readonly pool: pg.Pool | undefined;
   /** For PostgreSQL: the connection settings, for a dedicated client (LISTEN, advisory lock). */
@@ -73,23 +77,6 @@ function guarded(inner: Dialect): Dialect {
   };
 }
 
-/** better-sqlite3 with prepared statements kept per SQL text: kysely prepares each query anew otherwise. */
-function cachingSqlite(db: BetterSqlite3.Database) {
-  const cache = new Map<string, BetterSqlite3.Statement>();
-  return {
-    close: () => db.close(),
-    prepare(text: string) {
-      let stmt = cache.get(text);
-      if (!stmt) {
-        stmt = db.prepare(text);
-        if (cache.size >= 500) cache.delete(cache.keys().next().value!);
-        cache.set(text, stmt);
-      }
-      return stmt;
-    },
-  };
-}
-
 function openSqlite(path: string): Database {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const fresh = path !== ":memory:" && !existsSync(path);
@@ -105,11 +92,12 @@ function openSqlite(path: string): Database {
   // memory-mapped reads keep point reads and inserts off the disk path.
   handle.pragma("cache_size = -65536");
   handle.pragma("mmap_size = 268435456");
-  const kysely = new Kysely({ dialect: guarded(new SqliteDialect({ database: cachingSqlite(handle) })) });
+  const writer = new SqliteWriter(handle);
+  const kysely = new Kysely({ dialect: guarded(new GroupCommitSqliteDialect(writer)) });
   return {
-    dialect: "sqlite", kysely, uri: path === ":memory:" ? "memory://" : `sqlite://${path}`, sqlite: handle, pool: undefined, pgConfig: undefined,
-    ping: async () => { handle.prepare("SELECT 1").get(); },
-    close: async () => { await kysely.destroy().catch(() => {}); if (handle.open) handle.close(); },
+    dialect: "sqlite", kysely, uri: path === ":memory:" ? "memory://" : `sqlite://${path}`, sqlite: handle, writer, pool: undefined, pgConfig: undefined,
+    ping: async () => { await writer.read(() => handle.prepare("SELECT 1").get()); },
+    close: async () => { await kysely.destroy().catch(() => {}); await writer.drain(); if (handle.open) handle.close(); },
   };
 }
 
@@ -129,7 +117,7 @@ async function openPostgres(uri: string): Promise<Database> {
   const kysely = new Kysely({ dialect: guarded(new PostgresDialect({ pool })) });
   await sql`SELECT 1`.execute(kysely);
   return {
-    dialect: "postgres", kysely, uri: safeUri(uri), sqlite: undefined, pool, pgConfig,
+    dialect: "postgres", kysely, uri: safeUri(uri), sqlite: undefined, writer: undefined, pool, pgConfig,
     ping: async () => { await sql`SELECT 1`.execute(kysely); },
     close: async () => { await kysely.destroy().catch(() => {}); },
   };

@@ -77,7 +77,7 @@ function casUpdate(keyv: Keyv, adapter: CasAdapter) {
 }
 
 function openKeyv(db: Database): { keyv: Keyv; cas: ReturnType<typeof casUpdate> } {
-  const adapter = db.sqlite ? new SqliteAdapter(db.sqlite) : new PgKeyvAdapter(db.pool!);
+  const adapter = db.writer ? new SqliteAdapter(db.writer) : new PgKeyvAdapter(db.pool!);
   // Values are plain JSON (no Buffers or BigInts), so plain JSON (de)serialization: it writes
   // the same text as keyv's default serializer for such values, at a fraction of the cost.
   const keyv = new Keyv({ store: adapter, throwOnErrors: true, serialize: JSON.stringify, deserialize: (text: string) => JSON.parse(text) as never });
