@@ -41,7 +41,7 @@ const ms = (text: string): number => {
 
 /** One wrk run (2 threads); parses its rate, latency percentiles and failures. */
 function wrk(url: string, headers: Record<string, string>, connections: number, seconds: number): Promise<Measured> {
-  const args = ["-t", "2", "-c", String(connections), "-d", `${seconds}s`, "--latency", ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]), url];
+  const args = ["-t", String(Math.min(2, connections)), "-c", String(connections), "-d", `${seconds}s`, "--latency", ...Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]), url];
   return new Promise((resolve, reject) => {
     const p = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -53,12 +53,12 @@ function wrk(url: string, headers: Record<string, string>, connections: number, 
       const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? 0);
       const total = num(/(\d+) requests in/);
       const bad = num(/Non-2xx or 3xx responses: (\d+)/) + [...out.matchAll(/(?:connect|read|write|timeout) (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
-      resolve({ rate: num(/Requests\/sec:\s+([\d.]+)/), p50: ms(/\s50%\s+(\S+)/.exec(out)?.[1] ?? ""), p99: ms(/\s99%\s+(\S+)/.exec(out)?.[1] ?? ""), ok: total - bad, bad });
+      resolve({ rate: num(/Requests\/sec:\s+([\d.]+)/), p50: ms(/\s50%\s+(\S+)/.exec(out)?.[1] ?? ""), p99: ms(/\s99%\s+(\S+)/.exec(out)?.[1] ?? ""), ok: total - bad, bad, connections });
     });
   });
 }
 
-export interface Measured { rate: number; p50: number; p99: number; ok: number; bad: number }
+export interface Measured { rate: number; p50: number; p99: number; ok: number; bad: number; connections?: number }
 export type Child<R> = R & { proc: ChildProcess };
 
 /** Forks `script --serve ...args` under tsx and waits for its first message (what it serves). */
@@ -82,7 +82,7 @@ export async function load(url: string, headers: Record<string, string> = {}, co
   }
   await autocannon({ url, connections, duration: 1, headers, workers: 2 });
   const r = await autocannon({ url, connections, duration: SECONDS, headers, workers: 2 });
-  return { rate: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r.requests.total - r.non2xx, bad: r.non2xx + r.errors + r.timeouts };
+  return { rate: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r.requests.total - r.non2xx, bad: r.non2xx + r.errors + r.timeouts, connections };
 }
 
 /** Several URLs loaded at the same time (connections split between them): rates add up, the worst p99 counts. */
@@ -90,12 +90,12 @@ export async function loadTogether(urls: string[], headers: Record<string, strin
   const each = await Promise.all(urls.map((u) => load(u, headers, Math.max(1, Math.round(CONNECTIONS / urls.length)))));
   return {
     rate: each.reduce((n, m) => n + m.rate, 0), p50: Math.max(...each.map((m) => m.p50)), p99: Math.max(...each.map((m) => m.p99)),
-    ok: each.reduce((n, m) => n + m.ok, 0), bad: each.reduce((n, m) => n + m.bad, 0),
+    ok: each.reduce((n, m) => n + m.ok, 0), bad: each.reduce((n, m) => n + m.bad, 0), connections: each.reduce((n, m) => n + (m.connections ?? 0), 0),
   };
 }
 
 export const line = (label: string, m: Measured) =>
-  `${label}: ${m.rate.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms (${m.ok} ok, ${m.bad} not 2xx or failed; ${CONNECTIONS} connections, ${SECONDS} s, ${loadGenerator()})`;
+  `${label}: ${m.rate.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms (${m.ok} ok, ${m.bad} not 2xx or failed; ${m.connections ?? CONNECTIONS} connections, ${SECONDS} s, ${loadGenerator()})`;
 
 /** "met", or by how much it is not. */
 export function aim(label: string, value: number, target: number, unit: string, atLeast: boolean): string {

@@ -89,7 +89,8 @@ export const migrations: Migration[] = [
         .execute();
       // Listing newest first (keyset on seq, id), per host, per inviter or all; sweep.
       await db.schema.createIndex("invites_host_seq").on("invites").columns(["host", "seq", "id"]).execute();
-      await db.schema.createIndex("invites_inviter_seq").on("invites").columns(["inviter", "seq", "id"]).execute();
+      // Most invites have no inviter (API and ctl account invites): a partial index costs them no write.
+      await db.schema.createIndex("invites_inviter_seq").on("invites").columns(["inviter", "seq", "id"]).where(sql.ref("inviter"), "is not", null).execute();
       await db.schema.createIndex("invites_seq").on("invites").columns(["seq", "id"]).execute();
       await db.schema.createIndex("invites_dead").on("invites").column("dead_at").execute();
 
