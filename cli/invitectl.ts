@@ -60,8 +60,8 @@ function migrateCommand(host: Host): ExtraCommand {
   return (y, io) => y.command("migrate", "Bring the store's schema up to date (the server also does at start-up)", () => {}, () => {
     const { applied, total } = host.storage.migrations;
     io.stdout(applied.length
-      ? `store ${host.storage.uri}: applied ${applied.length} migration(s): ${applied.join(", ")}\n`
-      : `store ${host.storage.uri}: schema up to date (${total} migrations)\n`);
+      ? `store ${host.storage.database.uri}: applied ${applied.length} migration(s): ${applied.join(", ")}\n`
+      : `store ${host.storage.database.uri}: schema up to date (${total} migrations)\n`);
   });
 }
 
