@@ -71,14 +71,14 @@ export function createAuthenticator(d: AuthDeps) {
     if (presented === undefined) return fail(d.addressFailures, address, errors.no_key());
     const parsed = parsePresented(presented);
     if (!parsed.ok) return fail(d.addressFailures, address, errors.bad_key(parsed.reason));
-    const key = await d.keys.get(parsed.id);
+    const pair = `${parsed.id}|${address}`;
+    // Both reads at once: with PostgreSQL each is a round trip.
+    const [key, blocked] = await Promise.all([d.keys.get(parsed.id), d.keyFailures.check(pair)]);
     if (!key) {
       secretMatches(undefined, parsed.secret); // the same work as for a known id
       d.log.warn({ keyId: parsed.id, ip }, "API request with an unknown key");
       return fail(d.addressFailures, address, errors.bad_key());
     }
-    const pair = `${key.id}|${address}`;
-    const blocked = await d.keyFailures.check(pair);
     if (!blocked.ok) return tooMany(res, blocked.retryAfterS);
     if (!secretMatches(key, parsed.secret)) {
       d.log.warn({ keyId: parsed.id, ip }, "API request with a wrong secret");
