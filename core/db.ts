@@ -88,10 +88,12 @@ function openSqlite(path: string): Database {
   handle.pragma("journal_mode = WAL");
   handle.pragma("synchronous = NORMAL");
   handle.pragma("foreign_keys = ON");
-  // A million invites make a file of a few hundred MiB: a bounded page cache (64 MiB) and
-  // memory-mapped reads keep point reads and inserts off the disk path.
-  handle.pragma("cache_size = -65536");
-  handle.pragma("mmap_size = 268435456");
+  // A million invites make a file of a few hundred MiB. A bounded page cache (32 MiB) keeps
+  // the hot pages (index roots and recent leaves) in memory; no memory-mapped I/O, whose
+  // touched pages would count in the process's RSS up to the file's size (the kernel's
+  // page cache holds the rest of the file either way).
+  handle.pragma("cache_size = -32768");
+  handle.pragma("mmap_size = 0");
   const writer = new SqliteWriter(handle);
   const kysely = new Kysely({ dialect: guarded(new GroupCommitSqliteDialect(writer)) });
   return {

@@ -4,7 +4,7 @@
 // could refuse), and reads run at once unless a transaction holds the connection. Prepared
 // statements are kept per SQL text.
 import type BetterSqlite3 from "better-sqlite3";
-import { CompiledQuery, SqliteAdapter, SqliteDialect, type DatabaseConnection, type Driver, type QueryResult, type DialectAdapter } from "kysely";
+import { SqliteAdapter, SqliteDialect, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type DialectAdapter } from "kysely";
 import { SqliteWriter } from "./sqlite-writer.js";
 
 type Statement = BetterSqlite3.Statement<unknown[], unknown>;
@@ -95,4 +95,3 @@ export class GroupCommitSqliteDialect extends SqliteDialect {
   override createAdapter(): DialectAdapter { return new Adapter(); }
 }
 
-export { CompiledQuery };
