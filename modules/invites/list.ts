@@ -6,7 +6,7 @@
 import type { Kysely } from "../../core/types.js";
 import { errors } from "./errors.js";
 import type { InviteRepo } from "./repo.js";
-import type { InviteTables } from "./schema.js";
+import type { InviteRow, InviteTables } from "./schema.js";
 import { inviteStatus } from "./validate.js";
 import type { Invite, InviteStatus, InviteType, ListFilter, ListPage } from "./types.js";
 
@@ -37,10 +37,14 @@ export function checkFilter(filter: ListFilter): Required<Pick<ListFilter, "limi
   return { ...filter, limit };
 }
 
-function matches(invite: Invite, f: ListFilter, now: number): boolean {
-  if (f.host !== undefined && invite.host !== f.host.toLowerCase()) return false;
-  if (f.type !== undefined && invite.type !== f.type) return false;
-  if (f.status !== undefined && inviteStatus(invite, now) !== f.status) return false;
+type Brief = Pick<InviteRow, "id" | "seq" | "host" | "type" | "revoked_at" | "uses_allowed" | "uses_completed" | "expires_at">;
+const BRIEF = ["id", "seq", "host", "type", "revoked_at", "uses_allowed", "uses_completed", "expires_at"] as const;
+
+/** The filters the index cannot answer, on the few columns they need. */
+function matches(r: Brief, f: ListFilter, now: number): boolean {
+  if (f.host !== undefined && r.host !== f.host.toLowerCase()) return false;
+  if (f.type !== undefined && r.type !== f.type) return false;
+  if (f.status !== undefined && inviteStatus({ revokedAt: r.revoked_at, usesAllowed: r.uses_allowed, usesCompleted: r.uses_completed, expiresAt: r.expires_at } as Invite, now) !== f.status) return false;
   return true;
 }
 
@@ -50,24 +54,32 @@ export async function listInvites(repo: InviteRepo, input: ListFilter, now = Dat
   const sparse = filter.status !== undefined || filter.type !== undefined || (filter.inviter !== undefined && filter.host !== undefined);
   // One row more than a page: whether anything follows the page is then known.
   const window = sparse ? SCAN_WINDOW : filter.limit + 1;
-  let q = repo.db.selectFrom("invites").selectAll();
+  let q = repo.db.selectFrom("invites").select(BRIEF);
   if (filter.inviter !== undefined) q = q.where("inviter", "=", filter.inviter.toLowerCase());
   else if (filter.host !== undefined) q = q.where("host", "=", filter.host.toLowerCase());
   if (filter.cursor !== undefined) {
     const c = parseCursor(filter.cursor);
     q = q.where((eb) => eb.or([eb("seq", "<", c.seq), eb.and([eb("seq", "=", c.seq), eb("id", "<", c.id)])]));
   }
+  // The window on the few columns the filters need; then the whole rows of the matches only.
   const rows = await q.orderBy("seq", "desc").orderBy("id", "desc").limit(window).execute();
-  const invites = await repo.rowsToInvites(rows);
-  const found: Invite[] = [];
-  for (let i = 0; i < invites.length; i++) {
-    if (!matches(invites[i]!, filter, now)) continue;
-    found.push(invites[i]!);
-    if (found.length === filter.limit) return { invites: found, cursor: i < rows.length - 1 || rows.length === window ? cursorOf(rows[i]!) : undefined };
+  const picked: Brief[] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < rows.length; i++) {
+    if (!matches(rows[i]!, filter, now)) continue;
+    picked.push(rows[i]!);
+    if (picked.length === filter.limit) {
+      cursor = i < rows.length - 1 || rows.length === window ? cursorOf(rows[i]!) : undefined;
+      break;
+    }
   }
   // The window ended before the page filled: the next call starts after the window.
   const last = rows[rows.length - 1];
-  return { invites: found, cursor: rows.length === window && last ? cursorOf(last) : undefined };
+  if (picked.length < filter.limit && rows.length === window && last) cursor = cursorOf(last);
+  const full = picked.length === 0 ? [] : await repo.db.selectFrom("invites").selectAll().where("id", "in", picked.map((r) => r.id)).execute();
+  const byId = new Map(full.map((r) => [r.id, r]));
+  const invites = await repo.rowsToInvites(picked.map((r) => byId.get(r.id)).filter((r): r is InviteRow => r !== undefined));
+  return { invites, cursor };
 }
 
 /** Deletes invites dead (expired, used up, revoked) for longer than `retentionMs`, and expired short codes. */
