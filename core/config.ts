@@ -90,6 +90,7 @@ export function checkConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv =
       const message = err.keyword === "required" ? `missing required key "${String(err.params["missingProperty"])}"`
         : err.keyword === "additionalProperties" ? `unknown key "${String(err.params["additionalProperty"])}"`
         : err.keyword === "enum" ? `must be one of ${(err.params["allowedValues"] as unknown[]).join(", ")}`
+        : err.keyword === "pattern" && key === "store" ? "use sqlite://FILE (relative to data_dir), postgres://USER:PASSWORD@HOST:PORT/DATABASE, or memory://"
         : err.message ?? "invalid";
       problems.push(`${file}: ${key}: ${message}`);
     }

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { esc, html, raw, safeUrl } from "../../web/html.js";
 import { negotiate, translator } from "../../web/i18n.js";
 import { buildApps, checkSiteApps, detectPlatform, renderLinkTemplate, sortApps } from "../../web/apps.js";
-import { CsrfSigner, RateLimiter } from "../../web/security.js";
+import { CsrfSigner } from "../../web/security.js";
 import { tokenFromQuery } from "../../modules/invites_page/index.js";
 import { ShortCodes } from "../../modules/invites_page/shortcodes.js";
 import { checkPassword, checkPolicyOption, DEFAULT_POLICY } from "../../modules/invites_register/policy.js";
@@ -77,15 +77,6 @@ describe("page helpers", () => {
     expect(checkSiteApps([{ name: "X", platforms: ["Linux"] }])).to.equal(undefined);
     expect(checkSiteApps([{ text: "no name" }])).to.match(/"name" is required/);
     expect(checkSiteApps([{ name: "X", download: { buttons: [{ text: "no url" }] } }])).to.match(/needs a "url"/);
-  });
-
-  it("counts hits per key per window and says when to retry", () => {
-    const rl = new RateLimiter(3, 60_000);
-    expect([1, 2, 3, 4].map(() => rl.hit("1.2.3.4", 1000))).to.deep.equal([true, true, true, false]);
-    expect(rl.hit("5.6.7.8", 1000)).to.equal(true);
-    expect(rl.retryAfter("1.2.3.4", 31_000)).to.equal(30);
-    expect(rl.hit("1.2.3.4", 61_001)).to.equal(true);
-    expect(new RateLimiter(0).hit("x")).to.equal(true);
   });
 
   it("accepts a CSRF token only with the same cookie and invite token", () => {
