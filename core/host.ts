@@ -16,6 +16,7 @@ import { resolveModules } from "./loader.js";
 import { createLogger } from "./log.js";
 import { offlineAdmin } from "./xmpp/offline-admin.js";
 import { privateDir, warnIfReadable } from "./files.js";
+import { HostSecret } from "./secret.js";
 import { InstanceRegistry } from "./instances.js";
 import { createLimiter } from "./limiter.js";
 import type { CoreTables } from "./schema.js";
@@ -60,8 +61,10 @@ export class Host {
   link: Link | undefined;
   private server: Server | undefined;
   readonly instances: InstanceRegistry;
+  readonly secret: HostSecret;
   private constructor(readonly config: CoreConfig, readonly mode: HostMode, readonly log: Logger, readonly storage: Storage, readonly now: () => number) {
     this.instances = new InstanceRegistry(storage.database.kysely as Kysely<CoreTables>, log);
+    this.secret = new HostSecret(config.secretKey, config.dataDir);
   }
 
   static async create(init: HostInit): Promise<Host> {
@@ -202,6 +205,7 @@ export class Host {
       isAdmin: (jid: string) => host.isAdmin(jid),
       clientIp,
       now: () => host.now(),
+      secretKey: (purpose: string) => host.secret.derive(name, purpose),
       onStop(fn) { loaded.stops.push(fn); },
     };
   }

@@ -246,6 +246,11 @@ export interface ModuleContext<O = Record<string, unknown>> {
   isAdmin(jid: string): boolean;
   /** The client's address for per-address limits (behind a proxy only when http.trust_proxy says so). */
   clientIp(req: import("express").Request): string;
+  /**
+   * A 32-byte key for one purpose of this module, derived from the host's secret, which is kept
+   * out of the database (core/secret.ts): for keyed hashes of what a stolen store must not reveal.
+   */
+  secretKey(purpose: string): Buffer;
   /** The host's clock in epoch milliseconds: every rule that depends on time reads it (tests move it). */
   now(): number;
   /** Called on host shutdown, in reverse load order. */

@@ -7,7 +7,7 @@ import { normalizeCode } from "./codes.js";
 import { buildInvite, checkLifetime, checkText, checkUses, type CreateSettings } from "./create.js";
 import { listInvites, sweepInvites } from "./list.js";
 import type { InviteRepo } from "./repo.js";
-import { hashToken, looksLikeId, looksLikeToken } from "./tokens.js";
+import { looksLikeId, looksLikeToken } from "./tokens.js";
 import { buildUri } from "./uri.js";
 import { checkUsername, prepareUsername } from "./username.js";
 import { inviteStatus, validateInvite } from "./validate.js";
@@ -47,7 +47,7 @@ export function createApi({ repo, settings, fire, log, now = Date.now, owner, re
     // The code is a secret like the token: only its hash is stored.
     const codeExpiresAt = Math.min(at + settings.codeTtlMs, invite.expiresAt);
     const code = await repo.insert(invite, opts.shortCode ? { length: settings.codeLength, expiresAt: codeExpiresAt, now: at } : undefined);
-    if (code !== undefined) Object.assign(invite, { shortCode: code, shortCodeHash: hashToken(code), shortCodeExpiresAt: codeExpiresAt });
+    if (code !== undefined) Object.assign(invite, { shortCode: code, shortCodeHash: repo.codeHash(code), shortCodeExpiresAt: codeExpiresAt });
     const uri = buildUri(invite, token);
     const created: CreatedInvite = { invite, token, uri, landingUrl: undefined, link: uri, shortUrl: undefined };
     try {
@@ -108,7 +108,7 @@ export function createApi({ repo, settings, fire, log, now = Date.now, owner, re
 
   async function resolveShortCode(input: string): Promise<Validation> {
     const code = typeof input === "string" ? normalizeCode(input) : undefined;
-    const hash = code === undefined ? undefined : hashToken(code);
+    const hash = code === undefined ? undefined : repo.codeHash(code);
     const rec = hash === undefined ? undefined : await repo.code(hash);
     if (!rec) return { ok: false, reason: "invalid" };
     const invite = await repo.byId(rec.invite_id);

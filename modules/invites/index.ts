@@ -9,6 +9,7 @@ import { createApi } from "./api.js";
 import { ctlCommands } from "./ctl.js";
 import { Recovery } from "./recovery.js";
 import { InviteRepo } from "./repo.js";
+import { codeHasher } from "./tokens.js";
 import { migrations, type InviteTables } from "./schema.js";
 import type { InvitesApi } from "./types.js";
 
@@ -43,7 +44,7 @@ export default defineModule({
     for (const [def, max] of [["invite_expiry", "max_invite_expiry"], ["reset_invite_expiry", "max_reset_invite_expiry"]] as const) {
       if (o[def] > o[max]) throw invitesErrors.bad_option(`${formatDuration(o[def])} is longer than ${max} (${formatDuration(o[max])})`, { option: def });
     }
-    const repo = new InviteRepo(mod.db<InviteTables>());
+    const repo = new InviteRepo(mod.db<InviteTables>(), codeHasher(mod.secretKey("short-code")));
     const recovery = new Recovery(repo, mod.instances, mod.log, () => mod.now());
     const api = createApi({
       now: () => mod.now(),

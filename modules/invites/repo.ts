@@ -22,7 +22,8 @@ const DEAD_AT = sql<number>`case
 export type OpenReservation = Pick<ReservationRow, "id" | "invite_id" | "username" | "reserved_at" | "owner">;
 
 export class InviteRepo {
-  constructor(readonly db: Kysely<InviteTables>) {}
+  /** `codeHash`: how a short code is stored and looked up (tokens.ts codeHasher). */
+  constructor(readonly db: Kysely<InviteTables>, readonly codeHash: (code: string) => string) {}
 
   /** The invite of a row, with its reservations when it holds any (one more indexed read). */
   private async withReservations(db: Db, row: InviteRow | undefined): Promise<Invite | undefined> {
@@ -65,7 +66,7 @@ export class InviteRepo {
       await trx.insertInto("invites").values(toRow(invite)).execute();
       for (let attempt = 0; attempt < 20; attempt++) {
         const text = newCode(code.length);
-        const hash = hashToken(text);
+        const hash = this.codeHash(text);
         const got = await trx.insertInto("invite_codes").values({ code_hash: hash, invite_id: invite.id, expires_at: code.expiresAt })
           .onConflict((oc) => oc.column("code_hash").doUpdateSet({ invite_id: invite.id, expires_at: code.expiresAt }).where("invite_codes.expires_at", "<=", code.now))
           .returning("invite_id").executeTakeFirst();

@@ -41,7 +41,7 @@ export default defineModule({
   setup(mod) {
     const invites = mod.depends<InvitesApi>("invites");
     const o = mod.options;
-    const codes = new ShortCodes(mod.openStore("short_code"));
+    const codes = new ShortCodes(mod.openStore("short_code"), mod.secretKey("short-code"));
     const apps = buildApps(o.site_apps, o.site_apps_show, o.site_apps_hide);
     const byId = new Map(apps.map((a) => [a.id, a]));
     // Token and code lookups, per address (shared by every instance on PostgreSQL).

@@ -14,6 +14,7 @@ import { openStorage, type Storage } from "../../core/store.js";
 import { createApi } from "../../modules/invites/api.js";
 import { Recovery } from "../../modules/invites/recovery.js";
 import { InviteRepo } from "../../modules/invites/repo.js";
+import { codeHasher } from "../../modules/invites/tokens.js";
 import { migrations, type InviteTables } from "../../modules/invites/schema.js";
 import type { InvitesApi } from "../../modules/invites/types.js";
 import { STORES, storeName, storeUri } from "../helpers/host.js";
@@ -28,7 +29,7 @@ let ids = 0;
 function processOn(storage: Storage, now: () => number = Date.now, linkDown = () => false): { api: InvitesApi; open: Recovery & { listed(): Promise<string[]> }; die(): void } {
   const self = `p${++ids}`;
   alive.add(self);
-  const repo = new InviteRepo(storage.database.kysely as Kysely<InviteTables>);
+  const repo = new InviteRepo(storage.database.kysely as Kysely<InviteTables>, codeHasher(Buffer.alloc(32, 1)));
   const recovery = new Recovery(repo, { self, alive: async () => new Set(alive) }, log, now);
   const api = createApi({ repo, settings, fire: async () => {}, log, owner: self, now, releaseUncertain: linkDown });
   // The invites holding open reservations (what recovery has left to do).

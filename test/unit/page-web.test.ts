@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { esc, html, raw, safeUrl } from "../../web/html.js";
 import { negotiate, translator } from "../../web/i18n.js";
@@ -96,15 +97,19 @@ describe("page helpers", () => {
     expect(tokenFromQuery("/invites_page")).to.equal(undefined);
   });
 
-  it("keeps short code tokens encrypted under a hashed key", async () => {
+  it("keeps short code tokens encrypted under a key that needs the host secret as well as the code", async () => {
     const store = memoryStore<{ iv: string; data: string; tag: string }>();
-    const codes = new ShortCodes(store);
+    const codes = new ShortCodes(store, Buffer.alloc(32, 7));
     await codes.put("ABCD2345", "the-secret-token-value", Date.now() + 60_000);
     const [key] = [...store.map.keys()];
     expect(key).not.to.include("ABCD2345");
+    // Not the plain hash of the code an attacker with the store could compute for every code.
+    expect(key).not.to.equal(createHash("sha256").update("xmpp-invites/short-code/id\nABCD2345").digest("hex"));
     expect(JSON.stringify([...store.map.values()])).not.to.include("the-secret-token-value");
     expect(await codes.token("ABCD2345")).to.equal("the-secret-token-value");
     expect(await codes.token("ABCD2346")).to.equal(undefined);
+    // The same store with another host secret: the code opens nothing.
+    expect(await new ShortCodes(store, Buffer.alloc(32, 8)).token("ABCD2345")).to.equal(undefined);
   });
 
   it("applies the password policy", () => {
