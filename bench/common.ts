@@ -61,9 +61,13 @@ function wrk(url: string, headers: Record<string, string>, connections: number, 
 export interface Measured { rate: number; p50: number; p99: number; ok: number; bad: number; connections?: number }
 export type Child<R> = R & { proc: ChildProcess };
 
-/** Forks `script --serve ...args` under tsx and waits for its first message (what it serves). */
+/**
+ * Forks `script --serve ...args` (under tsx for a .ts script; a .mjs one runs in plain node)
+ * and waits for its first message (what it serves).
+ */
 export function startChild<R>(script: string, args: string[], execArgv: string[] = []): Promise<Child<R>> {
-  const proc = fork(script, ["--serve", ...args], { execArgv: ["--import", "tsx", ...execArgv], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
+  const proc = fork(script, ["--serve", ...args], { execArgv: [...loader, ...execArgv], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   return new Promise((resolve, reject) => {
     proc.once("message", (m) => resolve({ proc, ...(m as R) }));
     proc.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));

@@ -14,7 +14,7 @@
 // empty-store SQLite run there (node --cpu-prof; bench/profile.ts summarizes it).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
+import { createServer, get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,46 +41,18 @@ async function serveFixed(kind: "bare" | "express"): Promise<void> {
   const server = app.listen(0, "127.0.0.1", () => ready((server.address() as { port: number }).port));
 }
 
-/**
- * xmpp-invites with invites + invites_api, started as cli/server.ts starts it (the config
- * checked, Host.create, start) with its logger at "warn", minus the XMPP link, which
- * creating invites does not use. Reports its port, a key, and how long the host took.
- */
-async function serveHost(dataDir: string, store: string, makeKey: boolean): Promise<void> {
-  const started = performance.now();
-  const [{ checkConfig }, { Host }, { createLogger }, { runCtl }] = await Promise.all([
-    import("../core/config.js"), import("../core/host.js"), import("../core/log.js"), import("../cli/ctl.js"),
-  ]);
-  const loaded = performance.now();
-  const config = checkConfig({
-    hosts: [HOST], component: { jid: `invites.${HOST}`, secret: "bench" }, http: { listen: "127.0.0.1:0" }, data_dir: dataDir,
-    store: store === "sqlite" ? "sqlite://invites.sqlite" : store, modules_enabled: ["invites", "invites_api"], log: { level: "warn" }, ...LIMITS,
-  }, join(dataDir, "config.yml"));
-  const host = await Host.create({ config, mode: "test", logger: createLogger({ level: "warn" }) });
-  const port = await host.start({ port: 0 });
-  const hostMs = performance.now() - loaded;
-  let key: string | undefined;
-  if (makeKey) {
-    let out = "", err = "";
-    const code = await runCtl(host, ["mod_invites_api", "create", HOST, "bench", "--max-uses", "unlimited"], { stdout: (t) => { out += t; }, stderr: (t) => { err += t; } });
-    if (code !== 0) throw new Error(err);
-    key = out.trim();
-  }
-  process.send!({ port, key, hostMs, importMs: loaded - started });
-  process.on("message", (m: string) => { if (m === "rss") process.send!({ rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed }); });
-  process.on("disconnect", () => { void host.stop().then(() => process.exit(0)); });
-}
-
 if (process.argv[2] === "--serve") {
-  const [kind, dir, store, key] = process.argv.slice(3);
+  const [kind] = process.argv.slice(3);
   if (kind === "bare" || kind === "express") await serveFixed(kind);
-  else await serveHost(dir!, store!, key === "key");
 }
 
 // ---- parent side ----------------------------------------------------------------------
 interface Served { port: number; key?: string; hostMs?: number; importMs?: number }
 
-const startChild = (args: string[], execArgv?: string[]) => startChildOf<Served>(self, args, execArgv);
+// The baselines are forked from this file; xmpp-invites runs compiled (bench/serve-host.mjs).
+const serveHost = fileURLToPath(new URL("./serve-host.mjs", import.meta.url));
+const startChild = (args: string[], execArgv?: string[]) =>
+  args[0] === "host" ? startChildOf<Served>(serveHost, [...args, JSON.stringify({ host: HOST, options: LIMITS })], execArgv) : startChildOf<Served>(self, args, execArgv);
 const mib = (bytes: number) => bytes / 2 ** 20;
 
 async function rssOf(child: Awaited<ReturnType<typeof startChild>>): Promise<{ rss: number; heap: number }> {
@@ -98,7 +70,10 @@ async function benchProsody(report: (line: string) => void): Promise<Measured | 
   try {
     const url = `http://127.0.0.1:${http}/invites_api?key=${key}`;
     for (let i = 0; i < 50; i++) {
-      const ok = await fetch(url, { headers: { Host: "localhost" } }).then((r) => r.status === 201, () => false);
+      // node's fetch drops a Host header: ask with node:http, as the load generator does.
+      const ok = await new Promise<boolean>((resolve) => {
+        get(url, { headers: { Host: "localhost" } }, (res) => { res.resume(); resolve(res.statusCode === 201); }).on("error", () => resolve(false));
+      });
       if (ok) break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -174,7 +149,7 @@ export async function benchInvitesApi(report: (line: string) => void): Promise<v
     const spawned = performance.now();
     host = await startChild(["host", bigDir, "sqlite", "key"]);
     const processMs = performance.now() - spawned;
-    report(`start-up with ${BULK.toLocaleString("en")} stored: ${host.hostMs!.toFixed(0)} ms (open the store, check its schema, load the modules, listen); the process from spawn to listening ${processMs.toFixed(0)} ms, of which ${host.importMs!.toFixed(0)} ms compiling and loading the code under tsx`);
+    report(`start-up with ${BULK.toLocaleString("en")} stored: ${host.hostMs!.toFixed(0)} ms (open the store, check its schema, load the modules, listen); the process from spawn to listening ${processMs.toFixed(0)} ms, of which ${host.importMs!.toFixed(0)} ms loading the compiled code`);
     report(aim("start-up", host.hostMs!, 1000, "ms", false));
     const full = await load(`http://127.0.0.1:${host.port}/invites_api`, { Authorization: `Bearer ${host.key!}` });
     const mem = await rssOf(host);
@@ -182,7 +157,7 @@ export async function benchInvitesApi(report: (line: string) => void): Promise<v
     report(line(`xmpp-invites /invites_api, Bearer, SQLite, ${BULK.toLocaleString("en")}+ stored`, full));
     report(aim("rate vs the empty store", full.rate / empty.rate, 0.9, "%", true));
     report(`  = ${((full.rate / ceiling.rate) * 100).toFixed(0)}% of the express ceiling`);
-    report(`RSS of the server after that load, ${BULK.toLocaleString("en")}+ stored: ${mib(mem.rss).toFixed(0)} MiB (JS heap in use ${mib(mem.heap).toFixed(0)} MiB); the same server just started on an empty store: ${mib(baseline.rss).toFixed(0)} MiB (heap ${mib(baseline.heap).toFixed(0)} MiB), most of it the code compiled in memory by tsx`);
+    report(`RSS of the server after that load, ${BULK.toLocaleString("en")}+ stored: ${mib(mem.rss).toFixed(0)} MiB (JS heap in use ${mib(mem.heap).toFixed(0)} MiB); the same server just started on an empty store: ${mib(baseline.rss).toFixed(0)} MiB (heap ${mib(baseline.heap).toFixed(0)} MiB)`);
     report(aim("RSS", mib(mem.rss), 150, "MiB", false));
 
     await benchPostgres(report, ceiling);

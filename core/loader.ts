@@ -34,13 +34,18 @@ export async function findModule(name: string, pluginPaths: readonly string[], k
     throw new LoadError("module_not_found", `unknown module "${name}": no ${name}/index.ts or .js in ${[...pluginPaths, BUILTIN_DIR].join(", ")}`);
   }
   const loaded = (await import(pathToFileURL(file).href)) as { default?: unknown };
-  if (!isModuleDefinition(loaded.default)) {
-    throw new LoadError("module_invalid", `${file}: the default export is not a module definition (name, setup, dependencies?, options?)`);
+  // A plugin in plain JavaScript cannot import the product's files from where it lives: it
+  // may export a function that core calls with its helpers (core/types.ts) instead.
+  const def = typeof loaded.default === "function" && !isModuleDefinition(loaded.default)
+    ? await (loaded.default as (core: unknown) => unknown)(await import("./types.js"))
+    : loaded.default;
+  if (!isModuleDefinition(def)) {
+    throw new LoadError("module_invalid", `${file}: the default export is not a module definition (name, setup, dependencies?, options?), nor a function of core's helpers that returns one`);
   }
-  if (loaded.default.name !== name) {
-    throw new LoadError("module_invalid", `${file}: declares name "${loaded.default.name}" but was loaded as "${name}"`);
+  if (def.name !== name) {
+    throw new LoadError("module_invalid", `${file}: declares name "${def.name}" but was loaded as "${name}"`);
   }
-  return loaded.default;
+  return def;
 }
 
 /**

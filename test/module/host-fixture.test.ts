@@ -2,7 +2,8 @@
 // command and a ctl command through core's contract alone.
 import { expect } from "chai";
 import { startTestHost, type TestHost } from "../helpers/host.js";
-import hello, { type HelloApi } from "../fixtures/modules/hello/index.js";
+import { hello, type HelloApi } from "../helpers/hello.js";
+import { runner } from "../helpers/adhoc.js";
 
 describe("host with a fixture module", () => {
   let t: TestHost;
@@ -43,11 +44,13 @@ describe("host with a fixture module", () => {
   it("registers the module's ad-hoc command with its permission", async () => {
     const cmd = t.host.commands.get("urn:example:hello");
     expect(cmd?.permission).to.equal("any");
-    const first = await cmd!.handler({ from: "a@localhost/r", fromBare: "a@localhost", isAdmin: false, action: "execute", sessionId: "s1", values: {} });
+    const adhoc = runner(t);
+    const first = await adhoc.run("urn:example:hello", "a@localhost");
     expect(first.status).to.equal("executing");
     expect(first.form?.fields[0]?.var).to.equal("name");
-    const done = await cmd!.handler({ from: "a@localhost/r", fromBare: "a@localhost", isAdmin: false, action: "complete", sessionId: "s1", values: { name: "Ada" } });
-    expect(done).to.deep.equal({ status: "completed", notes: [{ type: "info", text: "Hi, Ada!" }] });
+    const done = await adhoc.step("urn:example:hello", "a@localhost", "complete", first, { name: "Ada" });
+    expect(done.status).to.equal("completed");
+    expect(done.notes).to.deep.equal([{ type: "info", text: "Hi, Ada!" }]);
   });
 
   it("serializes concurrent read-modify-write updates of one key", async () => {

@@ -15,7 +15,7 @@ import { hashToken } from "../../modules/invites/tokens.js";
 import { secretMatches, type ApiKey, type KeyStore } from "../../modules/invites_api/keys.js";
 import type { InviteTables } from "../../modules/invites/schema.js";
 import type { Invite, InvitesApi } from "../../modules/invites/types.js";
-import hello from "../fixtures/modules/hello/index.js";
+import { hello } from "../helpers/hello.js";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "../fixtures/legacy-0.1");
 interface Expected {

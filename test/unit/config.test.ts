@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { checkConfig, ConfigError, loadConfigFile } from "../../core/config.js";
 import { Host } from "../../core/host.js";
-import hello from "../fixtures/modules/hello/index.js";
+import { hello } from "../helpers/hello.js";
 
 const run = promisify(execFile);
 const base = { hosts: ["localhost"], component: { jid: "invites.localhost", secret: "s" }, store: "memory://", modules_enabled: [] as string[] };
