@@ -10,12 +10,13 @@ const dayOf = (t: number) => Math.floor(t / DAY_MS);
 const MAX_DAYS = 366;
 
 export class ExpiryIndex {
-  constructor(private readonly days: Store<string[]>, private readonly cursor: Store<number>) {}
+  constructor(private readonly days: Store<string[]>, private readonly cursor: Store<number>, private readonly now: () => number) {}
 
   /** Lists `key` under the day of `at` (never a day already swept). */
   async add(key: string, at: number): Promise<void> {
     const day = dayOf(at);
-    const cursor = await this.cursor.update("cursor", (cur) => cur ?? day);
+    // The first listing starts the sweep at today: no day before it can hold anything.
+    const cursor = await this.cursor.update("cursor", (cur) => cur ?? dayOf(this.now()));
     const target = String(Math.max(day, cursor ?? day));
     await this.days.update(target, (cur) => (cur?.includes(key) ? cur : [...(cur ?? []), key]));
   }

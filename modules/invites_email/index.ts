@@ -71,8 +71,8 @@ export default defineModule({
     } catch (e) {
       throw errors.bad_option(`cannot use the key file ${keyFile}: ${(e as Error).message} (it must be readable by this service's user; every process sharing the store needs the same file)`, { option: "email_key_file" });
     }
-    const deliveryExpiry = new ExpiryIndex(mod.openStore<string[]>("delivery_expiry"), mod.openStore<number>("delivery_expiry_cursor"));
-    const holdExpiry = new ExpiryIndex(mod.openStore<string[]>("hold_expiry"), mod.openStore<number>("hold_expiry_cursor"));
+    const deliveryExpiry = new ExpiryIndex(mod.openStore<string[]>("delivery_expiry"), mod.openStore<number>("delivery_expiry_cursor"), now);
+    const holdExpiry = new ExpiryIndex(mod.openStore<string[]>("hold_expiry"), mod.openStore<number>("hold_expiry_cursor"), now);
     const queue = new MailQueue({
       deliveries: mod.openStore<Delivery>("delivery"),
       buckets: mod.openStore<string[]>("queue"),
