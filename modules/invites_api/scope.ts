@@ -41,7 +41,7 @@ export interface Scope {
 }
 
 /** What a key made without --scope may do: what a Prosody key does (single-use account invites). */
-export const DEFAULT_SCOPE: Scope = { operations: ["create"], types: ["account"], maxUses: 1, maxExpiryMs: null, roles: [], groups: [], inviter: null, anyInviter: false, resetUsers: null, resetAdmins: false };
+export const DEFAULT_SCOPE: Scope = { operations: ["create"], types: ["account"], maxUses: 1, maxExpiryMs: null, roles: [], groups: [], inviter: null, anyInviter: false, resetUsers: null, resetAdmins: false, email: false, preactivate: false };
 
 export interface ScopeFlags {
   scope?: unknown;
