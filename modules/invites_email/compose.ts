@@ -95,7 +95,8 @@ export function compose(m: MessageInput, next: string[]): Composed {
   const jid = invite.type === "contact" || (invite.type === "account_and_contact" && !invite.username) ? invite.inviter ?? invite.host : `${invite.username ?? ""}@${invite.host}`;
   const vars = { site: m.site, inviter: m.inviter ?? fill(lang, "admins", { site: m.site }), jid };
   const kind = m.preactivated ? "preactivated" : invite.type === "reset" ? "reset" : invite.type === "contact" ? "contact" : undefined;
-  const subject = fill(lang, kind ? `subject_${kind}` : m.inviter ? "subject_inviter" : "subject", vars);
+  // A header line: no control characters from a display name.
+  const subject = fill(lang, kind ? `subject_${kind}` : m.inviter ? "subject_inviter" : "subject", vars).replace(/\p{Cc}+/gu, " ");
   const intro = fill(lang, kind ? `intro_${kind}` : m.inviter ? "intro_inviter" : "intro", vars);
   const button = fill(lang, kind === "preactivated" ? "button_preactivated" : kind === "reset" ? "button_reset" : "button", vars);
   const until = fill(lang, "valid_until", { date: formatDate(lang, invite.expiresAt) });

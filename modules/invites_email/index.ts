@@ -104,6 +104,10 @@ export default defineModule({
     mod.hook("invite-created", async ({ created }: InviteCreatedEvent) => {
       const { invite } = created;
       const preactivation = invite.extra["preactivation"] === true;
+      // The invites module takes any user@domain; what goes to SMTP is one plain address.
+      if (invite.email !== null && !/^[^\s@",;:<>()[\]\\]+@[A-Za-z0-9\p{L}\p{N}.-]+$/u.test(invite.email)) {
+        throw errors.bad_address(`email ${JSON.stringify(invite.email)} is not an address this service can send to (one plain address: name@domain)`, { field: "email" });
+      }
       if (preactivation) {
         if (invite.type !== "account" || invite.username === null || invite.email === null || invite.usesAllowed !== 1) throw errors.not_preactivation();
         await held.claim(invite);

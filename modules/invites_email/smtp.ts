@@ -59,7 +59,8 @@ export function smtpMailer(s: SmtpSettings): Mailer {
     async send(m) {
       try {
         await transport.sendMail({
-          from: m.from, to: m.to, ...(m.replyTo ? { replyTo: m.replyTo } : {}), subject: m.subject, text: m.text, html: m.html,
+          // An address object, not a string: nothing in it is parsed as a list or a name.
+          from: m.from, to: { name: "", address: m.to }, ...(m.replyTo ? { replyTo: m.replyTo } : {}), subject: m.subject, text: m.text, html: m.html,
           // RFC 3834: an automatic message, so auto-responders do not answer it.
           headers: { "Auto-Submitted": "auto-generated", "Content-Language": m.lang },
         });

@@ -172,7 +172,7 @@ describe("invites_email (module, real SMTP server)", function () {
     const no = await call(plain, "POST", "/invites", { email: "ivy@example.org" });
     expect(no.status).to.equal(403);
     expect(String(no.body["message"])).to.include("--email");
-    for (const bad of ["not an address", "ivy@exa\u0001mple.org", "@example.org"]) {
+    for (const bad of ["not an address", "ivy@exa\u0001mple.org", "@example.org", "ivy,eve@example.org", "\"ivy\"@example.org", "ivy@example.org>"]) {
       const r = await call(mailer, "POST", "/invites", { email: bad });
       expect(r.status, bad).to.equal(400);
       expect(JSON.stringify(r.body), bad).to.include("email");
