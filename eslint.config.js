@@ -2,7 +2,8 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "docs/**", "coverage/**", "tmp/**", ".demo/**"] },
+  // legacy-0.1/make.ts runs only on release 0.1 (it made the migration test's fixture).
+  { ignores: ["node_modules/**", "docs/**", "coverage/**", "tmp/**", ".demo/**", "test/fixtures/legacy-0.1/make.ts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark in one process tree, each printing its rates and its
 // ratios against baselines run alongside it (a bare express route; Prosody's own modules
 // when prosody is installed). Nothing here is a test: figures are printed, not asserted.
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 
 type Bench = (report: (line: string) => void) => Promise<void>;
 
@@ -13,7 +13,9 @@ const suites: { name: string; file: string; fn: string }[] = [
 
 const only = process.argv.slice(2);
 const report = (line: string) => process.stdout.write(`${line}\n`);
-report(`machine: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
+// The cores may be shared: the load average says how much else ran (figures are comparable only side by side).
+const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
+report(`machine: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; load average ${load()} at the start`);
 let failed = false;
 for (const s of suites) {
   if (only.length && !only.some((o) => s.name.includes(o))) continue;
@@ -26,4 +28,5 @@ for (const s of suites) {
     report(`FAILED: ${(e as Error).stack ?? String(e)}`);
   }
 }
+report(`\nload average ${load()} at the end`);
 process.exitCode = failed ? 1 : 0;

@@ -99,6 +99,16 @@ function checkCommand(host: Host): ExtraCommand {
   });
 }
 
+/** `invitectl migrate`: the host applied pending migrations when it opened the store; say which. */
+function migrateCommand(host: Host): ExtraCommand {
+  return (y, io) => y.command("migrate", "Bring the store's schema up to date (the server also does at start-up)", () => {}, () => {
+    const { applied, total } = host.storage.migrations;
+    io.stdout(applied.length
+      ? `store ${host.storage.database.uri}: applied ${applied.length} migration(s): ${applied.join(", ")}\n`
+      : `store ${host.storage.database.uri}: schema up to date (${total} migrations)\n`);
+  });
+}
+
 export async function main(argv: string[], io: CtlIo): Promise<number> {
   const file = configPathFrom(argv);
   let host: Host | undefined;
@@ -120,7 +130,7 @@ export async function main(argv: string[], io: CtlIo): Promise<number> {
     throw e;
   }
   try {
-    return await runCtl(host, argv, io, [checkCommand(host)]);
+    return await runCtl(host, argv, io, [checkCommand(host), migrateCommand(host)]);
   } finally {
     await host.stop();
   }

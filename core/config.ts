@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { Ajv2020 } from "ajv/dist/2020.js";
 
-export const CORE_KEYS = ["hosts", "component", "http", "data_dir", "store", "admins", "modules_enabled", "plugin_paths", "log", "ejabberd_api"] as const;
+export const CORE_KEYS = ["hosts", "component", "http", "data_dir", "store", "admins", "modules_enabled", "plugin_paths", "log", "ejabberd_api", "secret_key"] as const;
 
 export interface CoreConfig {
   file: string;
@@ -25,6 +25,8 @@ export interface CoreConfig {
   moduleOptions: Record<string, unknown>;
   /** Whether the file itself holds a secret (one not taken from the environment with ${NAME}). */
   secretsInFile: boolean;
+  /** The host secret (secret_key), or undefined for the key file in data_dir (core/secret.ts). */
+  secretKey: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +92,7 @@ export function checkConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv =
       const message = err.keyword === "required" ? `missing required key "${String(err.params["missingProperty"])}"`
         : err.keyword === "additionalProperties" ? `unknown key "${String(err.params["additionalProperty"])}"`
         : err.keyword === "enum" ? `must be one of ${(err.params["allowedValues"] as unknown[]).join(", ")}`
+        : err.keyword === "pattern" && key === "store" ? "use sqlite://FILE (relative to data_dir), postgres://USER:PASSWORD@HOST:PORT/DATABASE, or memory://"
         : err.message ?? "invalid";
       problems.push(`${file}: ${key}: ${message}`);
     }
@@ -143,6 +146,7 @@ export function checkConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv =
     ejabberdApi: ejabberdApi ? { ...ejabberdApi } : undefined,
     moduleOptions,
     secretsInFile: holdsSecret(raw),
+    secretKey: typeof data["secret_key"] === "string" ? data["secret_key"] : undefined,
   };
 }
 

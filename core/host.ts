@@ -3,6 +3,7 @@
 import type { Server } from "node:http";
 import type { Express, Router } from "express";
 import type { Logger } from "pino";
+import type { Kysely } from "kysely";
 import type { AdhocCommand, CtlCommand, HostConfig, IqRequest, ModuleContext, ModuleDefinition, Element } from "./types.js";
 import type { AdminPort } from "./admin.js";
 import { ConfigError, CORE_KEYS, type CoreConfig } from "./config.js";
@@ -15,17 +16,23 @@ import { resolveModules } from "./loader.js";
 import { createLogger } from "./log.js";
 import { offlineAdmin } from "./xmpp/offline-admin.js";
 import { privateDir, warnIfReadable } from "./files.js";
+import { HostSecret } from "./secret.js";
+import { InstanceRegistry } from "./instances.js";
+import { createLimiter } from "./limiter.js";
+import type { CoreTables } from "./schema.js";
 
 export type HostMode = "server" | "ctl" | "test";
 type IqHandler = (iq: IqRequest) => Promise<Element | void> | Element | void;
 
-/** The part of the XMPP link the host uses (core/xmpp/link.ts). */
+/** The part of the XMPP link the host uses (core/xmpp/shared-link.ts around core/xmpp/link.ts). */
 export interface Link {
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly connected: boolean;
   readonly lastError: string | undefined;
   readonly admin: AdminPort;
+  /** Whether this instance runs the link or another instance on the same database does. */
+  readonly role?: "held" | "standby";
 }
 
 export interface HostInit {
@@ -53,7 +60,12 @@ export class Host {
   app!: Express;
   link: Link | undefined;
   private server: Server | undefined;
-  private constructor(readonly config: CoreConfig, readonly mode: HostMode, readonly log: Logger, readonly storage: Storage, readonly now: () => number) {}
+  readonly instances: InstanceRegistry;
+  readonly secret: HostSecret;
+  private constructor(readonly config: CoreConfig, readonly mode: HostMode, readonly log: Logger, readonly storage: Storage, readonly now: () => number) {
+    this.instances = new InstanceRegistry(storage.database.kysely as Kysely<CoreTables>, log);
+    this.secret = new HostSecret(config.secretKey, config.dataDir);
+  }
 
   static async create(init: HostInit): Promise<Host> {
     const { config } = init;
@@ -78,16 +90,26 @@ export class Host {
     privateDir(config.dataDir, log);
     // Once, when the server starts (not on every invitectl command).
     if (init.mode === "server") warnIfReadable(config.file, config.secretsInFile, log);
-    const storage = await openStorage(config.store, config.dataDir);
+    // The schema first: core's tables and every enabled module's, before any setup() runs.
+    const storage = await openStorage(config.store, config.dataDir, defs.map((d) => ({ owner: d.name, migrations: d.migrations ?? [] })));
+    if (storage.migrations.applied.length) log.info({ applied: storage.migrations.applied, store: storage.uri }, "store schema migrated");
     const host = new Host(config, init.mode, log, storage, init.now ?? Date.now);
+    if (init.mode !== "ctl") await host.instances.start();
     const connect = init.connect ?? init.mode === "server";
     if (connect) {
       const { ComponentLink } = await import("./xmpp/link.js");
-      const link = new ComponentLink({
-        jid: config.component.jid, secret: config.component.secret, server: config.component.server,
-        hosts: config.hosts, log: log.child({ module: "link" }), isAdmin: (j: string) => host.isAdmin(j),
-        commands: host.commands, iqHandlers: host.iqHandlers, name: config.component.name, timeoutMs: config.component.timeoutMs,
-        ...(config.ejabberdApi ? { ejabberdApi: config.ejabberdApi } : {}),
+      const { SharedLink } = await import("./xmpp/shared-link.js");
+      const linkLog = log.child({ module: "link" });
+      // One instance of those sharing the database holds the component's one connection.
+      const link = new SharedLink({
+        jid: config.component.jid, secret: config.component.secret, database: storage.database, self: host.instances.self,
+        log: linkLog, timeoutMs: config.component.timeoutMs,
+        create: () => new ComponentLink({
+          jid: config.component.jid, secret: config.component.secret, server: config.component.server,
+          hosts: config.hosts, log: linkLog, isAdmin: (j: string) => host.isAdmin(j),
+          commands: host.commands, iqHandlers: host.iqHandlers, name: config.component.name, timeoutMs: config.component.timeoutMs,
+          ...(config.ejabberdApi ? { ejabberdApi: config.ejabberdApi } : {}),
+        }),
       });
       host.link = link;
       link.on("online", () => {
@@ -176,9 +198,14 @@ export class Host {
       },
       provideCtl(cmd: CtlCommand) { host.ctl.push({ group: cmd.group ?? `mod_${name}`, owner: name, cmd }); },
       openStore: <T>(store: string) => host.storage.open<T>(`${name}.${store}`),
+      db: <T>() => host.storage.database.kysely as Kysely<T>,
+      dialect: host.storage.database.dialect,
+      limiter: (limit, opts) => createLimiter(`${name}.${limit}`, opts, { pool: host.storage.database.pool }),
+      instances: host.instances,
       isAdmin: (jid: string) => host.isAdmin(jid),
       clientIp,
       now: () => host.now(),
+      secretKey: (purpose: string) => host.secret.derive(name, purpose),
       onStop(fn) { loaded.stops.push(fn); },
     };
   }
@@ -192,7 +219,11 @@ export class Host {
       ok,
       body: {
         status: ok ? "ok" : "degraded",
-        component: { jid: this.config.component.jid, state: component, ...(this.link?.lastError && !this.link.connected ? { lastError: this.link.lastError } : {}) },
+        component: {
+          jid: this.config.component.jid, state: component,
+          ...(this.link?.role ? { link: this.link.role } : {}),
+          ...(this.link?.lastError && !this.link.connected ? { lastError: this.link.lastError } : {}),
+        },
         // What the XMPP server can do for the component (core/xmpp/capabilities.ts).
         ...(this.link ? { server: this.admin.capabilities } : {}),
         store,
@@ -222,6 +253,7 @@ export class Host {
       this.events.unhookAll(m.def.name);
     }
     await this.link?.stop();
+    await this.instances.stop();
     await this.storage.close();
   }
 }

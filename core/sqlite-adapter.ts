@@ -1,32 +1,26 @@
-// A keyv store adapter over better-sqlite3, the embedded default store.
-// It keeps @keyv/sqlite's table layout (key VARCHAR(255) PRIMARY KEY, value TEXT), so a
-// file written by either can be read by the other. better-sqlite3 answers a point read in
+// A keyv store adapter over better-sqlite3, for the modules' own key/value stores on the
+// embedded database. It keeps @keyv/sqlite's table layout (key VARCHAR(255) PRIMARY KEY,
+// value TEXT), so a file written by either can be read by the other. better-sqlite3 answers a point read in
 // microseconds on the calling thread; @keyv/sqlite's driver hops to the thread pool for each
 // statement, which made the store the bottleneck of every request (see docs/storage.md).
+// Its writes are group-committed with the tables' (core/sqlite-writer.ts).
 import { EventEmitter } from "node:events";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import type { SqliteWriter } from "./sqlite-writer.js";
 
 type Statement = Database.Statement<unknown[], { key?: string; value?: string }>;
 
 export class SqliteAdapter extends EventEmitter {
   readonly opts: { dialect: "sqlite"; uri: string; table: string };
   namespace?: string;
-  readonly db: Database.Database;
+  private readonly db: Database.Database;
   private readonly stmt: Record<"get" | "set" | "del" | "clear" | "casInsert" | "casUpdate" | "casDelete", Statement>;
 
-  constructor(path: string, table = "keyv") {
+  /** Over the host's database handle and its writer (core/db.ts); the table comes from core/schema.ts. */
+  constructor(private readonly writer: SqliteWriter, table = "keyv") {
     super();
-    this.opts = { dialect: "sqlite", uri: `sqlite://${path}`, table };
-    this.db = new Database(path, { timeout: 10_000 });
-    // WAL lets invitectl write while the server reads; NORMAL is durable across process
-    // crashes (only an OS crash may lose the last transactions).
-    this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = NORMAL");
-    // A million invites make a file of several hundred MiB with random keys: a larger page
-    // cache and memory-mapped reads keep inserts and point reads off the disk path.
-    this.db.pragma("cache_size = -65536");
-    this.db.pragma("mmap_size = 268435456");
-    this.db.exec(`CREATE TABLE IF NOT EXISTS ${table}(key VARCHAR(255) PRIMARY KEY, value TEXT)`);
+    this.db = writer.db;
+    this.opts = { dialect: "sqlite", uri: `sqlite://${this.db.name}`, table };
     const p = (sql: string) => this.db.prepare(sql) as Statement;
     this.stmt = {
       get: p(`SELECT value FROM ${table} WHERE key = ?`),
@@ -39,81 +33,52 @@ export class SqliteAdapter extends EventEmitter {
     };
   }
 
+  private value(key: string): string | undefined {
+    return this.stmt.get.get(key)?.value ?? undefined;
+  }
+
   async get(key: string): Promise<string | undefined> {
-    return this.stmt.get.get(key)?.value;
+    return this.writer.read(() => this.value(key));
   }
 
   async getMany(keys: string[]): Promise<(string | undefined)[]> {
-    return keys.map((k) => this.stmt.get.get(k)?.value);
+    return this.writer.read(() => keys.map((k) => this.value(k)));
   }
 
+  /** Writes are group-committed with every other write of the host (core/sqlite-writer.ts). */
   async set(key: string, value: string): Promise<void> {
-    await this.write(() => { this.stmt.set.run(key, value); return true; });
+    await this.writer.write(() => { this.stmt.set.run(key, value); });
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.write(() => this.stmt.del.run(key).changes > 0);
-  }
-
-  /**
-   * Group commit: writes issued in the same turn of the event loop are applied in order in
-   * one transaction, and each caller's promise settles after that transaction commits. Under
-   * load this turns one commit per write into one per batch; a caller still never hears
-   * "done" before its write is on disk (in the WAL). A read issued after awaiting a write
-   * therefore sees it.
-   */
-  private write(op: () => boolean): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ op, resolve, reject });
-      if (this.queue.length === 1) setImmediate(() => this.flush());
-    });
-  }
-
-  private queue: { op: () => boolean; resolve(v: boolean): void; reject(e: unknown): void }[] = [];
-
-  private flush(): void {
-    const batch = this.queue;
-    this.queue = [];
-    const results: boolean[] = [];
-    try {
-      this.db.transaction(() => { for (const w of batch) results.push(w.op()); })();
-    } catch {
-      // One bad write must not fail the others: apply them one by one instead.
-      for (const w of batch) {
-        try { w.resolve(this.db.transaction(w.op)()); } catch (err) { w.reject(err); }
-      }
-      return;
-    }
-    batch.forEach((w, i) => w.resolve(results[i]!));
+    return this.writer.write(() => this.stmt.del.run(key).changes > 0);
   }
 
   async deleteMany(keys: string[]): Promise<boolean> {
-    return this.write(() => keys.reduce((any, k) => this.stmt.del.run(k).changes > 0 || any, false));
+    return this.writer.write(() => keys.reduce((any, k) => this.stmt.del.run(k).changes > 0 || any, false));
   }
 
   async has(key: string): Promise<boolean> {
-    return this.stmt.get.get(key) !== undefined;
+    return (await this.get(key)) !== undefined;
   }
 
   async clear(): Promise<void> {
-    await this.write(() => { this.stmt.clear.run(this.namespace ? `${this.namespace}:%` : "%"); return true; });
+    await this.writer.write(() => { this.stmt.clear.run(this.namespace ? `${this.namespace}:%` : "%"); });
   }
 
-  async disconnect(): Promise<void> {
-    if (this.queue.length) this.flush();
-    if (this.db.open) this.db.close();
-  }
+  /** The handle and its writer belong to core/db.ts. */
+  async disconnect(): Promise<void> {}
 
   // ---- raw access for compare-and-set (core/store.ts) ----
 
   /** The stored text of a key, as written (serialized by keyv). */
-  rawGet(key: string): string | undefined {
-    return this.stmt.get.get(key)?.value;
+  async rawGet(key: string): Promise<string | undefined> {
+    return this.get(key);
   }
 
   /** Writes `next` only if the row still holds `expected` (undefined: only if absent). */
   compareAndSet(key: string, expected: string | undefined, next: string | undefined): Promise<boolean> {
-    return this.write(() => {
+    return this.writer.write(() => {
       if (next === undefined) return expected === undefined ? true : this.stmt.casDelete.run(key, expected).changes === 1;
       if (expected === undefined) return this.stmt.casInsert.run(key, next).changes === 1;
       return this.stmt.casUpdate.run(next, key, expected).changes === 1;

@@ -1,13 +1,17 @@
-// Storage: one keyv instance per host, handed to modules as namespaced Stores.
-// keyv swallows adapter errors by default (emits them and answers undefined); here every
-// failure becomes a core.store error, so a broken database is never read as "no such invite".
-import { mkdirSync } from "node:fs";
-import { privateFile } from "./files.js";
-import { dirname, isAbsolute, resolve } from "node:path";
+// Storage: the host's database (core/db.ts) with its schema brought up to date
+// (core/migrate.ts), and over it the modules' small key/value stores (mod.openStore): keyv
+// on the `keyv` table of the same database. keyv swallows adapter errors by default (emits
+// them and answers undefined); here every failure becomes a core.store error, so a broken
+// database is never read as "no such value".
 import Keyv from "keyv";
 import type { Store } from "./types.js";
 import { SqliteAdapter } from "./sqlite-adapter.js";
+import { PgKeyvAdapter } from "./keyv-pg.js";
+import { openDatabase, safeUri, type Database } from "./db.js";
+import { migrate, type MigrationReport, type MigrationSet } from "./migrate.js";
 import { coreErrors, isModuleError } from "./errors.js";
+
+export { safeUri };
 
 export interface Storage {
   open<T>(namespace: string): Store<T>;
@@ -15,6 +19,9 @@ export interface Storage {
   /** Cheap round trip to the backend (for `invitectl check` and /health). */
   ping(): Promise<void>;
   readonly uri: string;
+  readonly database: Database;
+  /** What the migrations run at opening applied. */
+  readonly migrations: MigrationReport;
 }
 
 /** Serializes async work per key within this process. */
@@ -36,17 +43,17 @@ class KeyLocks {
   }
 }
 
-/** Redacts credentials from a store URI for messages. */
-export function safeUri(uri: string): string {
-  return uri.replace(/\/\/([^@/]*)@/, "//[redacted]@");
+interface CasAdapter {
+  rawGet(key: string): Promise<string | undefined>;
+  compareAndSet(key: string, expected: string | undefined, next: string | undefined): Promise<boolean>;
 }
 
 /**
- * Compare-and-set on the SQLite table itself, so that an update is atomic across processes
- * too (invitectl beside the server): the write succeeds only if the row still holds what
- * was read; otherwise it is read again and the function re-run.
+ * Compare-and-set on the keyv table itself, so that an update is atomic across processes
+ * (invitectl beside the server, several instances on one PostgreSQL): the write succeeds
+ * only if the row still holds what was read; otherwise it is read again and `fn` re-run.
  */
-function sqliteCas(keyv: Keyv, adapter: SqliteAdapter) {
+function casUpdate(keyv: Keyv, adapter: CasAdapter) {
   const ser = async (value: unknown) => (await keyv.serialize!({ value, expires: undefined })) as string;
   const de = async (raw: string | undefined): Promise<unknown> => {
     if (raw === undefined) return undefined;
@@ -58,7 +65,7 @@ function sqliteCas(keyv: Keyv, adapter: SqliteAdapter) {
     const key = `${keyv.namespace ?? "keyv"}:${rawKey}`;
     const deadline = Date.now() + 10_000;
     for (let attempt = 1; Date.now() < deadline; attempt++) {
-      const raw = adapter.rawGet(key);
+      const raw = await adapter.rawGet(key);
       const next = await fn((await de(raw)) as T | undefined);
       if (next === undefined && raw === undefined) return undefined;
       if (await adapter.compareAndSet(key, raw, next === undefined ? undefined : await ser(next))) return next;
@@ -69,58 +76,44 @@ function sqliteCas(keyv: Keyv, adapter: SqliteAdapter) {
   };
 }
 
-async function openKeyv(uri: string, dataDir: string): Promise<{ keyv: Keyv; ping: () => Promise<void>; cas?: ReturnType<typeof sqliteCas> }> {
-  const scheme = uri.slice(0, uri.indexOf("://"));
-  if (scheme === "memory") {
-    const keyv = new Keyv({ store: new Map(), throwOnErrors: true });
-    return { keyv, ping: async () => {} };
-  }
-  if (scheme === "sqlite") {
-    const rest = uri.slice("sqlite://".length);
-    const path = rest === ":memory:" ? rest : isAbsolute(rest) ? rest : resolve(dataDir, rest);
-    if (path !== ":memory:") {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      // Made 0600 before SQLite opens it; its -wal and -shm files take the same permissions.
-      privateFile(path);
-    }
-    const adapter = new SqliteAdapter(path);
-    // Values are plain JSON (no Buffers or BigInts), so plain JSON (de)serialization: it writes
-    // the same text as keyv's default serializer for such values, at a fraction of the cost.
-    const keyv = new Keyv({ store: adapter, throwOnErrors: true, serialize: JSON.stringify, deserialize: (text: string) => JSON.parse(text) as never });
-    return { keyv, ping: async () => { adapter.rawGet("__ping__"); }, cas: sqliteCas(keyv, adapter) };
-  }
-  // PostgreSQL and Redis adapters are optional dependencies, loaded only when configured.
-  const pkg = scheme.startsWith("redis") ? "@keyv/redis" : "@keyv/postgres";
-  let mod: { default: new (uri: string) => object };
-  try {
-    mod = (await import(pkg)) as typeof mod;
-  } catch {
-    throw coreErrors.config(`store ${safeUri(uri)} needs the package ${pkg}: npm install ${pkg}`);
-  }
-  const keyv = new Keyv({ store: new mod.default(uri), throwOnErrors: true });
-  return { keyv, ping: async () => { await keyv.get("__ping__"); } };
+function openKeyv(db: Database): { keyv: Keyv; cas: ReturnType<typeof casUpdate> } {
+  const adapter = db.writer ? new SqliteAdapter(db.writer) : new PgKeyvAdapter(db.pool!);
+  // Values are plain JSON (no Buffers or BigInts), so plain JSON (de)serialization: it writes
+  // the same text as keyv's default serializer for such values, at a fraction of the cost.
+  const keyv = new Keyv({ store: adapter, throwOnErrors: true, serialize: JSON.stringify, deserialize: (text: string) => JSON.parse(text) as never });
+  return { keyv, cas: casUpdate(keyv, adapter) };
 }
 
-export async function openStorage(uri: string, dataDir: string): Promise<Storage> {
-  let opened: Awaited<ReturnType<typeof openKeyv>>;
+/** Opens the database and applies pending migrations (core's and those of `sets`). */
+export async function openStorage(uri: string, dataDir: string, sets: readonly MigrationSet[] = []): Promise<Storage> {
+  const database = await openDatabase(uri, dataDir);
+  let migrations: MigrationReport;
   try {
-    opened = await openKeyv(uri, dataDir);
+    migrations = await migrate(database, sets);
   } catch (cause) {
-    if (isModuleError(cause)) throw cause;
-    throw coreErrors.store(`Cannot open the store ${safeUri(uri)}: ${(cause as Error).message}`, undefined, { cause });
+    await database.close();
+    if (isModuleError(cause) && cause.code === "core.store" && /^Migrating/.test(cause.message)) {
+      // A file that is not a database at all says so when it is first read.
+      const inner = cause.cause && isModuleError(cause.cause) ? cause.cause.cause : cause.cause;
+      throw coreErrors.store(`Cannot open the store ${safeUri(uri)}: ${(inner as Error | undefined)?.message ?? cause.message}`, undefined, { cause });
+    }
+    throw cause;
   }
-  const { keyv, ping, cas } = opened;
+  const { keyv, cas } = openKeyv(database);
   keyv.on("error", () => { /* surfaced by throwOnErrors at the call site */ });
   const locks = new KeyLocks();
   const wrap = async <R>(op: string, fn: () => Promise<R>): Promise<R> => {
     try { return await fn(); } catch (cause) {
+      if (isModuleError(cause)) throw cause;
       throw coreErrors.store(undefined, { op }, { cause });
     }
   };
   return {
     uri: safeUri(uri),
-    ping: () => wrap("ping", ping),
-    close: async () => { await keyv.disconnect().catch(() => {}); },
+    database,
+    migrations,
+    ping: () => wrap("ping", () => database.ping()),
+    close: async () => { await keyv.disconnect().catch(() => {}); await database.close(); },
     open<T>(namespace: string): Store<T> {
       const k = (key: string) => `${namespace}:${key}`;
       return {
@@ -128,14 +121,7 @@ export async function openStorage(uri: string, dataDir: string): Promise<Storage
         getMany: (keys) => wrap("getMany", async () => keys.length === 0 ? [] : ((await keyv.getMany<T>(keys.map(k))) as (T | undefined)[]).map((v) => v ?? undefined)),
         set: (key, value, ttl) => wrap("set", async () => { await keyv.set(k(key), value, ttl); }),
         delete: (key) => wrap("delete", async () => keyv.delete(k(key))),
-        update: (key, fn) => locks.run(k(key), async () => {
-          if (cas) return wrap("update", () => cas<T>(k(key), fn));
-          const current = await wrap("get", async () => (await keyv.get<T>(k(key))) ?? undefined);
-          const next = await fn(current);
-          if (next === undefined) { if (current !== undefined) await wrap("delete", () => keyv.delete(k(key))); }
-          else await wrap("set", async () => { await keyv.set(k(key), next); });
-          return next;
-        }),
+        update: (key, fn) => locks.run(k(key), () => wrap("update", () => cas<T>(k(key), fn))),
       };
     },
   };

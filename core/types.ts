@@ -7,6 +7,8 @@ import type { Router } from "express";
 import type { OptionSpec, OptionValues } from "./options.js";
 import type { ModuleEvents } from "./events.js";
 import type { AdminPort } from "./admin.js";
+import type { Kysely } from "kysely";
+import type { Limiter, LimiterOptions } from "./limiter.js";
 
 export type { Element, Logger, Router };
 export type { Request as HttpRequest, Response as HttpResponse, NextFunction } from "express";
@@ -20,6 +22,33 @@ export { adminErrors, type AdminPort, type RosterItem, type Subscription, type C
 export type { ModuleEvents } from "./events.js";
 /** Builds XML elements (IQ payloads a module answers with, see mod.handleIq). */
 export { default as xml } from "@xmpp/xml";
+// The typed query builder modules query their own tables with (mod.db()); only core opens databases.
+export { sql } from "kysely";
+export type { Kysely, Transaction, Selectable, Insertable, Updateable, ExpressionBuilder } from "kysely";
+export { addressKey, type Limiter, type LimiterOptions, type LimitResult } from "./limiter.js";
+
+/** Which SQL the database speaks: the embedded SQLite or a shared PostgreSQL. */
+export type Dialect = "sqlite" | "postgres";
+
+/**
+ * One step of a module's schema, applied once per database (core/migrate.ts). Released
+ * migrations are never edited: add a new one. Write SQL both dialects accept, or branch on
+ * `dialect`.
+ */
+export interface Migration {
+  /** "0001_create_things": applied in name order within the module, recorded by name. */
+  name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a migration creates the tables its module's types describe
+  up(db: Kysely<any>, dialect: Dialect): Promise<void>;
+}
+
+/** The server processes sharing this database (one, or several on PostgreSQL). */
+export interface Instances {
+  /** This process's id (random at each start). */
+  readonly self: string;
+  /** Ids of the instances that reported in during the last few seconds (this one included). */
+  alive(): Promise<Set<string>>;
+}
 
 /** A module: one declared object, checked at load (see docs/modules.md). */
 export interface ModuleDefinition<O extends Record<string, OptionSpec<unknown>> = Record<string, OptionSpec<unknown>>, A = unknown> {
@@ -28,6 +57,8 @@ export interface ModuleDefinition<O extends Record<string, OptionSpec<unknown>> 
   dependencies?: readonly string[];
   /** Options the module reads from the config's top level (Prosody style), typed and defaulted. */
   options?: O;
+  /** The module's tables, as migrations (see Migration); applied before setup(). */
+  migrations?: readonly Migration[];
   setup(mod: ModuleContext<OptionValues<O>>): A | Promise<A>;
 }
 
@@ -200,11 +231,26 @@ export interface ModuleContext<O = Record<string, unknown>> {
   provideCtl(cmd: CtlCommand): void;
 
   openStore<T>(name: string): Store<T>;
+  /** The query builder over the host's database, typed by the module's own table interfaces. */
+  db<T>(): Kysely<T>;
+  readonly dialect: Dialect;
+  /**
+   * A rate limiter named `<module>.<name>`: `points` per `durationMs` per key, in memory
+   * (bounded, least recently used first, blocked keys last) on SQLite, shared by every
+   * instance on PostgreSQL. Key per-address limits with addressKey(ip).
+   */
+  limiter(name: string, opts: LimiterOptions): Limiter;
+  readonly instances: Instances;
   /** XMPP admin operations on the served server (throws AdminError 'not-connected' in ctl mode). */
   readonly admin: AdminPort;
   isAdmin(jid: string): boolean;
   /** The client's address for per-address limits (behind a proxy only when http.trust_proxy says so). */
   clientIp(req: import("express").Request): string;
+  /**
+   * A 32-byte key for one purpose of this module, derived from the host's secret, which is kept
+   * out of the database (core/secret.ts): for keyed hashes of what a stolen store must not reveal.
+   */
+  secretKey(purpose: string): Buffer;
   /** The host's clock in epoch milliseconds: every rule that depends on time reads it (tests move it). */
   now(): number;
   /** Called on host shutdown, in reverse load order. */

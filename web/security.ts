@@ -1,5 +1,5 @@
-// What every page sends and checks: security headers, cookies, per-IP rate limits and
-// CSRF tokens. No session store: the CSRF token is an HMAC of a cookie value and the
+// What every page sends and checks: security headers, cookies and CSRF tokens (per-address
+// rate limits are core's: mod.limiter). No session store: the CSRF token is an HMAC of a cookie value and the
 // invite token, so a form only works in the browser that loaded it, for that invite.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { HttpRequest, HttpResponse } from "../core/types.js";
@@ -49,46 +49,6 @@ export function setCookie(res: HttpResponse, name: string, value: string, opts: 
   res.append("Set-Cookie", parts.join("; "));
 }
 
-
-/**
- * Fixed one-minute windows per key (an IP). In memory: a restart forgets counts, which
- * only ever lets a visitor in sooner. Bounded: expired windows are dropped when it grows.
- */
-export class RateLimiter {
-  private readonly windows = new Map<string, { count: number; resetAt: number }>();
-  constructor(private readonly perMinute: number, private readonly windowMs = 60_000, private readonly maxKeys = 50_000) {}
-
-  /** Counts one hit; false when the key is over its limit for this window. 0 = unlimited. */
-  hit(key: string, now = Date.now()): boolean {
-    if (this.perMinute <= 0) return true;
-    let w = this.windows.get(key);
-    if (!w || w.resetAt <= now) {
-      if (this.windows.size >= this.maxKeys) this.prune(now);
-      w = { count: 0, resetAt: now + this.windowMs };
-      this.windows.set(key, w);
-    }
-    w.count++;
-    return w.count <= this.perMinute;
-  }
-
-  /** Hits counted for the key in its current window (0 when none). */
-  count(key: string, now = Date.now()): number {
-    const w = this.windows.get(key);
-    return w && w.resetAt > now ? w.count : 0;
-  }
-
-  /** Seconds until the key's window ends (for Retry-After). */
-  retryAfter(key: string, now = Date.now()): number {
-    const w = this.windows.get(key);
-    return w ? Math.max(1, Math.ceil((w.resetAt - now) / 1000)) : 1;
-  }
-
-  private prune(now: number): void {
-    for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k);
-    // Still full of live windows (a flood of addresses): start over rather than grow.
-    if (this.windows.size >= this.maxKeys) this.windows.clear();
-  }
-}
 
 export const CSRF_COOKIE = "xi_csrf";
 

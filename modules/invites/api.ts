@@ -1,17 +1,16 @@
 // The module's public API (InvitesApi): creation, lookups, the reserve -> complete |
 // release lifecycle, admin changes, listing and sweeping.
 import { randomBytes } from "node:crypto";
-import type { Logger, ModuleContext } from "../../core/types.js";
+import { isModuleError, type Logger, type ModuleContext } from "../../core/types.js";
 import { errors, reasonError } from "./errors.js";
 import { normalizeCode } from "./codes.js";
 import { buildInvite, checkLifetime, checkText, checkUses, type CreateSettings } from "./create.js";
 import { listInvites, sweepInvites } from "./list.js";
 import type { InviteRepo } from "./repo.js";
-import { hashToken, looksLikeId, looksLikeToken } from "./tokens.js";
+import { looksLikeId, looksLikeToken } from "./tokens.js";
 import { buildUri } from "./uri.js";
 import { checkUsername, prepareUsername } from "./username.js";
-import { inviteStatus, livePending, validateInvite } from "./validate.js";
-import type { OpenReservations } from "./recovery.js";
+import { inviteStatus, validateInvite } from "./validate.js";
 import type { CreateOptions, CreatedInvite, Invite, InviteDetail, InviteType, InvitesApi, Reservation, UpdateOptions, Validation } from "./types.js";
 
 export interface ApiSettings extends CreateSettings {
@@ -26,8 +25,8 @@ export interface ApiDeps {
   fire: ModuleContext["fire"];
   log: Logger;
   now?: () => number;
-  /** The index of open reservations that crash recovery reads (recovery.ts). */
-  open?: Pick<OpenReservations, "opening" | "closed" | "handOver">;
+  /** This instance (core_instances.id): the owner of the reservations it makes. */
+  owner: string;
   /**
    * True when a release cannot be trusted to mean "no account": the XMPP link is down, so
    * the request that failed may still have created the account. Such a release is left to
@@ -36,19 +35,19 @@ export interface ApiDeps {
   releaseUncertain?: (invite: Invite) => boolean;
 }
 
-const livePendingOf = (reservations: Invite["reservations"], at: number) => livePending({ reservations } as Invite, at);
+/** A failure after which the account may or may not exist: only the server can say. */
+function ambiguous(cause: unknown): boolean {
+  return isModuleError(cause, "admin.timeout") || isModuleError(cause, "admin.not_connected");
+}
 
-export function createApi({ repo, settings, fire, log, now = Date.now, open, releaseUncertain }: ApiDeps): InvitesApi {
+export function createApi({ repo, settings, fire, log, now = Date.now, owner, releaseUncertain }: ApiDeps): InvitesApi {
   async function create(type: InviteType, opts: CreateOptions): Promise<CreatedInvite> {
     const at = now();
     const { invite, token } = buildInvite(type, opts, settings, at);
-    if (opts.shortCode) {
-      invite.shortCodeExpiresAt = Math.min(at + settings.codeTtlMs, invite.expiresAt);
-      invite.shortCode = await repo.claimCode(invite.id, settings.codeLength, invite.shortCodeExpiresAt, at);
-      invite.shortCodeHash = hashToken(invite.shortCode);
-    }
     // The code is a secret like the token: only its hash is stored.
-    await repo.insert({ ...invite, shortCode: null });
+    const codeExpiresAt = Math.min(at + settings.codeTtlMs, invite.expiresAt);
+    const code = await repo.insert(invite, opts.shortCode ? { length: settings.codeLength, expiresAt: codeExpiresAt, now: at } : undefined);
+    if (code !== undefined) Object.assign(invite, { shortCode: code, shortCodeHash: repo.codeHash(code), shortCodeExpiresAt: codeExpiresAt });
     const uri = buildUri(invite, token);
     const created: CreatedInvite = { invite, token, uri, landingUrl: undefined, link: uri, shortUrl: undefined };
     try {
@@ -68,55 +67,35 @@ export function createApi({ repo, settings, fire, log, now = Date.now, open, rel
     const wanted = prepareUsername(String(username));
     const reservationId = randomBytes(12).toString("base64url");
     const at = now();
-    // Listed as open before the reservation exists, so that a crash after it is recovered.
-    await open?.opening(invite.id, reservationId);
-    let updated: Invite;
-    try {
-      updated = await repo.change(invite.id, (cur) => {
-        const v = validateInvite(cur, at);
-        if (!v.ok) throw reasonError(v.reason);
-        if (cur.username !== null && cur.username !== wanted) throw errors.username_mismatch();
-        // Abandoned reservations stop holding a slot but stay in the record until crash
-        // recovery settles them (their account may exist: recovery.ts).
-        const reservations = { ...cur.reservations, [reservationId]: { username: wanted, at } };
-        return { ...cur, reservations, usesPending: livePendingOf(reservations, at) };
-      });
-    } catch (e) {
-      await open?.closed(invite.id, reservationId);
-      throw e;
+    const updated = await repo.reserve(invite.id, wanted, { id: reservationId, at, owner });
+    if (!updated) {
+      // The UPDATE's conditions said no: read why, in the order validate() reports.
+      const v = validateInvite(await repo.byId(invite.id), at);
+      if (!v.ok) throw reasonError(v.reason);
+      if (v.invite.username !== null && v.invite.username !== wanted) throw errors.username_mismatch();
+      throw errors.used_up();
     }
     await fire("invite-reserved", { invite: updated, reservationId, username: wanted });
     return { invite: updated, reservationId };
   }
 
-  async function settle(reservation: Reservation, outcome: "complete" | "release"): Promise<Invite> {
-    if (outcome === "release" && open && releaseUncertain?.(reservation.invite)) {
-      open.handOver(reservation.reservationId);
+  async function settle(reservation: Reservation, outcome: "complete" | "release", cause?: unknown): Promise<Invite> {
+    if (outcome === "release" && (releaseUncertain?.(reservation.invite) || ambiguous(cause))) {
+      await repo.handOver(reservation.reservationId);
       log.warn({ invite: reservation.invite.id }, "the XMPP server is unreachable, so whether the account was created is unknown; the use stays reserved until the server answers");
       return (await repo.byId(reservation.invite.id)) ?? reservation.invite;
     }
-    let username: string | undefined;
-    let updated: Invite;
-    try {
-      updated = await repo.change(reservation.invite.id, (cur) => {
-        const r = cur.reservations[reservation.reservationId];
-        if (!r) {
-          if (outcome === "release") return cur; // releasing twice is harmless
-          throw errors.no_reservation();
-        }
-        username = r.username;
-        const { [reservation.reservationId]: _gone, ...reservations } = cur.reservations;
-        const base = { ...cur, reservations, usesPending: livePendingOf(reservations, now()) };
-        return outcome === "complete" ? { ...base, usesCompleted: cur.usesCompleted + 1, usedAt: now() } : base;
-      });
-    } finally {
-      await open?.closed(reservation.invite.id, reservation.reservationId);
+    const done = await repo.settle(reservation.invite.id, reservation.reservationId, outcome, now());
+    if (!done) {
+      if (outcome === "complete") throw errors.no_reservation();
+      // Releasing twice is harmless.
+      const cur = await repo.byId(reservation.invite.id);
+      if (!cur) throw errors.not_found(undefined, { id: reservation.invite.id });
+      return cur;
     }
-    if (username !== undefined) {
-      const payload = { invite: updated, reservationId: reservation.reservationId, username };
-      await fire(outcome === "complete" ? "invite-used" : "invite-released", payload);
-    }
-    return updated;
+    const payload = { invite: done.invite, reservationId: reservation.reservationId, username: done.username };
+    await fire(outcome === "complete" ? "invite-used" : "invite-released", payload);
+    return done.invite;
   }
 
   async function getById(id: string): Promise<Invite | undefined> {
@@ -129,12 +108,12 @@ export function createApi({ repo, settings, fire, log, now = Date.now, open, rel
 
   async function resolveShortCode(input: string): Promise<Validation> {
     const code = typeof input === "string" ? normalizeCode(input) : undefined;
-    const hash = code === undefined ? undefined : hashToken(code);
+    const hash = code === undefined ? undefined : repo.codeHash(code);
     const rec = hash === undefined ? undefined : await repo.code(hash);
     if (!rec) return { ok: false, reason: "invalid" };
-    const invite = await repo.byId(rec.id);
+    const invite = await repo.byId(rec.invite_id);
     if (!invite || invite.shortCodeHash !== hash) return { ok: false, reason: "invalid" };
-    if (rec.expiresAt <= now() || (invite.shortCodeExpiresAt ?? 0) <= now()) return { ok: false, reason: "expired", invite };
+    if (rec.expires_at <= now() || (invite.shortCodeExpiresAt ?? 0) <= now()) return { ok: false, reason: "expired", invite };
     return validateInvite(invite, now());
   }
 
@@ -160,10 +139,9 @@ export function createApi({ repo, settings, fire, log, now = Date.now, open, rel
       return reserveInvite(await getById(id), username);
     },
     complete: (reservation) => settle(reservation, "complete"),
-    release: (reservation) => settle(reservation, "release"),
+    release: (reservation, cause) => settle(reservation, "release", cause),
     async revoke(id, by) {
-      const at = now();
-      const invite = await repo.change(id, (cur) => (cur.revokedAt === null ? { ...cur, revokedAt: at } : cur));
+      const invite = await repo.changeFields(id, { revoked_at: now() }, true);
       await fire("invite-revoked", { invite, ...(by === undefined ? {} : { by }) });
       return invite;
     },
@@ -180,13 +158,18 @@ export function createApi({ repo, settings, fire, log, now = Date.now, open, rel
         throw errors.bad_request("note must be text of at most 1000 characters", { field: "note" });
       }
       if (typeof changes.note === "string") checkText(changes.note, "note");
-      const invite = await repo.change(id, (cur) => ({
-        ...cur,
-        ...(usesAllowed === undefined ? {} : { usesAllowed }),
+      if (changes.expiresAt !== undefined) {
+        // The longest lifetime depends on the invite's type, which a change never alters.
+        const current = await repo.byId(id);
+        if (!current) throw errors.not_found(undefined, { id });
+        checkLifetime(current.type, changes.expiresAt, at, settings);
+      }
+      const invite = await repo.changeFields(id, {
+        ...(usesAllowed === undefined ? {} : { uses_allowed: usesAllowed }),
         ...(changes.note === undefined ? {} : { note: changes.note }),
-        ...(changes.expiresAt === undefined ? {} : { expiresAt: checkLifetime(cur.type, changes.expiresAt, at, settings) }),
-        ...(changes.unrevoke ? { revokedAt: null } : {}),
-      }));
+        ...(changes.expiresAt === undefined ? {} : { expires_at: changes.expiresAt }),
+        ...(changes.unrevoke ? { revoked_at: null } : {}),
+      });
       if (changes.expiresAt !== undefined || changes.unrevoke) await fire("invite-extended", { invite, ...(by === undefined ? {} : { by }) });
       return invite;
     },
@@ -203,7 +186,7 @@ export function createApi({ repo, settings, fire, log, now = Date.now, open, rel
       }
       return details;
     },
-    sweep: (at) => sweepInvites(repo, settings.retentionMs, at ?? now()),
+    sweep: (at) => sweepInvites(repo.db, settings.retentionMs, at ?? now()),
     uriFor: buildUri,
     checkUsername: (input) => checkUsername(input, { maxLength: settings.maxUsernameLength }),
   };

@@ -9,6 +9,7 @@ import { parseUses, parseWhen } from "./parse.js";
 import { LIST_HEADER, iso, listLine, publicView, showLines } from "./format.js";
 import { parseBareJid } from "./uri.js";
 import { LANGS } from "../../web/i18n.js";
+import type { InviteRepo } from "./repo.js";
 import type { CreateOptions, CreatedInvite, Invite, InviteStatus, InviteType, InvitesApi } from "./types.js";
 
 type Args = Record<string, unknown>;
@@ -47,7 +48,7 @@ const ROLES: Record<string, CtlOption> = {
 };
 const HOST_AND_TOKEN: Record<string, CtlOption> = { host: s("The XMPP host"), token: s("The invite's token, id or short code") };
 
-export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: InvitesApi): CtlCommand[] {
+export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: InvitesApi, repo: InviteRepo): CtlCommand[] {
   const hosts = () => mod.config.hosts;
   /** An optional flag's moment in the future (duration from now or ISO 8601 date). */
   const when = (args: Args, name: string): number | undefined => {
@@ -215,6 +216,33 @@ export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: Inv
         const found = await findOn(String(args.host), String(args.token));
         const done = await api.extend(found.id, at, "ctl");
         out.print(`Invite ${done.id} now expires at ${iso(done.expiresAt)}`);
+      },
+    }),
+    invite({
+      command: "reservations <host>",
+      describe: "List the open reservations of HOST (uses reserved by a registration not yet settled), oldest first",
+      positionals: { host: s("The XMPP host") },
+      flags: { limit: { type: "number", describe: "At most this many (1-1000)", default: 100 } },
+      async run(args, out) {
+        const host = checkHost(args.host, hosts());
+        const limit = Math.max(1, Math.min(1000, Number(arg(args, "limit") ?? 100) || 100));
+        const rows = await repo.openReservations(host, limit);
+        if (out.wantsJson) return out.json(rows.map((r) => ({ reservation: r.id, invite: r.invite_id, type: r.type, jid: `${r.username}@${r.host}`, reserved_at: iso(r.reserved_at), owner: r.owner })));
+        if (rows.length === 0) out.print(`No open reservations on ${host}`);
+        for (const r of rows) out.print(`${r.id}\t${r.invite_id}\t${r.username}@${r.host}\t${iso(r.reserved_at)}\t${r.owner ?? "(recovery)"}`);
+      },
+    }),
+    invite({
+      command: "settle <host> <reservation> <outcome>",
+      describe: "Settle an open reservation by hand: created (the account exists: the use is spent) or not-created (the use is given back)",
+      positionals: { host: s("The XMPP host"), reservation: s("The reservation id (invitectl invite reservations HOST)"), outcome: s("created or not-created", { choices: ["created", "not-created"] }) },
+      async run(args, out) {
+        const host = checkHost(args.host, hosts());
+        const r = await repo.reservation(String(args.reservation));
+        const invite = r ? await api.getById(r.invite_id) : undefined;
+        if (!r || !invite || invite.host !== host) throw errors.not_found(`No open reservation ${String(args.reservation).slice(0, 24)} on ${host}`, { host });
+        const done = args.outcome === "created" ? await api.complete({ invite, reservationId: r.id }) : await api.release({ invite, reservationId: r.id });
+        out.print(`Reservation ${r.id} (${r.username}@${host}) ${args.outcome === "created" ? "completed" : "released"}; invite ${done.id}: ${done.usesCompleted} completed, ${done.usesPending} pending`);
       },
     }),
     invite({

@@ -7,8 +7,10 @@ import { errors as invitesErrors } from "./errors.js";
 import "./events.js";
 import { createApi } from "./api.js";
 import { ctlCommands } from "./ctl.js";
-import { OpenReservations } from "./recovery.js";
-import { InviteRepo, openStores } from "./repo.js";
+import { Recovery } from "./recovery.js";
+import { InviteRepo } from "./repo.js";
+import { codeHasher } from "./tokens.js";
+import { migrations, type InviteTables } from "./schema.js";
 import type { InvitesApi } from "./types.js";
 
 export { checkUsername, prepareUsername } from "./username.js";
@@ -19,9 +21,13 @@ export type { UsernameCheck, UsernameRules } from "./username.js";
 export { errors as invitesErrors } from "./errors.js";
 export type * from "./types.js";
 
+// Reservations left by an instance that died are settled this soon after it stops reporting in.
+const RECOVER_EVERY_MS = 10_000;
+
 export default defineModule({
   name: "invites",
   description: "Invite store: tokens, short codes, uses, expiry, listing and invitectl commands",
+  migrations,
   options: {
     invite_expiry: opt.period({ default: "1 week", min: "1 minute", describe: "Lifetime of account and contact invites" }),
     reset_invite_expiry: opt.period({ default: "1 day", min: "1 minute", describe: "Lifetime of password reset invites" }),
@@ -38,11 +44,11 @@ export default defineModule({
     for (const [def, max] of [["invite_expiry", "max_invite_expiry"], ["reset_invite_expiry", "max_reset_invite_expiry"]] as const) {
       if (o[def] > o[max]) throw invitesErrors.bad_option(`${formatDuration(o[def])} is longer than ${max} (${formatDuration(o[max])})`, { option: def });
     }
-    const repo = new InviteRepo(openStores(mod));
-    const open = new OpenReservations(mod.openStore<string[]>("invite_open"), repo, mod.log, () => mod.now());
+    const repo = new InviteRepo(mod.db<InviteTables>(), codeHasher(mod.secretKey("short-code")));
+    const recovery = new Recovery(repo, mod.instances, mod.log, () => mod.now());
     const api = createApi({
       now: () => mod.now(),
-      open,
+      owner: mod.instances.self,
       // Only a running server has a link whose loss makes a failed account creation ambiguous.
       releaseUncertain: (invite) => mod.mode === "server" && !mod.admin.connected && (invite.type === "account" || invite.type === "account_and_contact"),
       repo,
@@ -60,13 +66,16 @@ export default defineModule({
         maxUsernameLength: o.max_username_length,
       },
     });
-    for (const cmd of ctlCommands(mod, api)) mod.provideCtl(cmd);
+    for (const cmd of ctlCommands(mod, api, repo)) mod.provideCtl(cmd);
 
     if (mod.mode === "server") {
       // Crash recovery needs the XMPP server's answer, so it runs each time the link comes
       // (back) online; a run that fails is retried at the next connection.
-      const recover = () => open.recover(mod.admin, api).catch((e: unknown) => mod.log.warn({ err: e }, "reservation recovery failed; retrying at the next connection"));
+      const recover = () => recovery.recover(mod.admin, api).catch((e: unknown) => mod.log.warn({ err: e }, "reservation recovery failed; retrying at the next connection"));
       mod.hook("component-online", () => { void recover(); });
+      const recoveryTimer = setInterval(() => { if (mod.admin.connected) void recover(); }, RECOVER_EVERY_MS);
+      recoveryTimer.unref();
+      mod.onStop(() => clearInterval(recoveryTimer));
 
       // Background cleanup; a failure is logged and retried at the next tick.
       const timer = setInterval(() => {
@@ -74,8 +83,6 @@ export default defineModule({
           (n) => { if (n > 0) mod.log.info({ removed: n }, "swept old invites"); },
           (e: unknown) => mod.log.warn({ err: e }, "invite sweep failed"),
         );
-        // Also settles reservations abandoned in this process (past their time to live).
-        if (mod.admin.connected) void recover();
       }, o.invite_sweep_interval);
       timer.unref();
       mod.onStop(() => clearInterval(timer));

@@ -1,26 +1,31 @@
-// Listing newest first over the index pages, and sweeping old invites, both in bounded
-// steps: a list call reads at most MAX_PAGES_PER_LIST pages and returns a cursor
-// "<page>:<position>" to continue from; sweep walks the "all" index a few pages at a time.
+// Listing newest first and sweeping old invites, on the tables' indexes. A list call reads
+// one window of at most SCAN_WINDOW rows in (seq, id) order on the narrowest index
+// (inviter, host, or all) starting after the cursor; filters the index cannot answer (type,
+// status, host when listing by inviter) are applied to that window, and the cursor names
+// where the next call starts. Sweep deletes on the dead_at index, in batches.
+import type { Kysely } from "../../core/types.js";
 import { errors } from "./errors.js";
-import { PAGE_SIZE, indexName, pageOf } from "./pages.js";
 import type { InviteRepo } from "./repo.js";
-import { deadSince, inviteStatus } from "./validate.js";
+import type { InviteRow, InviteTables } from "./schema.js";
+import { inviteStatus } from "./validate.js";
 import type { Invite, InviteStatus, InviteType, ListFilter, ListPage } from "./types.js";
 
-export const MAX_PAGES_PER_LIST = 8;
+export const SCAN_WINDOW = 2_048;
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
-const SWEEP_BATCH_PAGES = 4;
+const SWEEP_BATCH = 500;
 const STATUSES: readonly InviteStatus[] = ["pending", "used", "expired", "revoked"];
 const TYPES: readonly InviteType[] = ["account", "contact", "account_and_contact", "reset"];
 
-interface Cursor { page: number; pos: number }
+interface Cursor { seq: number; id: string }
 
+/** Cursors are "<seq>.<id>" of the last row a page covered. */
 function parseCursor(text: string): Cursor {
-  const m = /^(\d{1,9}):(\d{1,3})$/.exec(text);
-  if (!m || Number(m[2]) >= PAGE_SIZE) throw errors.bad_request(`Bad cursor ${JSON.stringify(text)}: pass back the cursor a previous page returned`, { field: "cursor" });
-  return { page: Number(m[1]), pos: Number(m[2]) };
+  const m = /^(\d{1,16})\.([A-Za-z0-9_-]{1,64})$/.exec(text);
+  if (!m || !Number.isSafeInteger(Number(m[1]))) throw errors.bad_request(`Bad cursor ${JSON.stringify(text)}: pass back the cursor a previous page returned`, { field: "cursor" });
+  return { seq: Number(m[1]), id: m[2]! };
 }
+const cursorOf = (r: { seq: number; id: string }) => `${r.seq}.${r.id}`;
 
 /** Checks a filter given by a caller (HTTP query, ctl flags) and names the bad field. */
 export function checkFilter(filter: ListFilter): Required<Pick<ListFilter, "limit">> & ListFilter {
@@ -28,70 +33,67 @@ export function checkFilter(filter: ListFilter): Required<Pick<ListFilter, "limi
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw errors.bad_request(`limit must be a whole number from 1 to ${MAX_LIMIT}, got ${String(filter.limit)}`, { field: "limit" });
   if (filter.status !== undefined && !STATUSES.includes(filter.status)) throw errors.bad_request(`status must be one of ${STATUSES.join(", ")}, got ${JSON.stringify(filter.status)}`, { field: "status" });
   if (filter.type !== undefined && !TYPES.includes(filter.type)) throw errors.bad_request(`type must be one of ${TYPES.join(", ")}, got ${JSON.stringify(filter.type)}`, { field: "type" });
+  if (filter.cursor !== undefined) parseCursor(filter.cursor);
   return { ...filter, limit };
 }
 
-function matches(invite: Invite, f: ListFilter, now: number): boolean {
-  if (f.host !== undefined && invite.host !== f.host.toLowerCase()) return false;
-  if (f.inviter !== undefined && invite.inviter !== f.inviter.toLowerCase()) return false;
-  if (f.type !== undefined && invite.type !== f.type) return false;
-  if (f.status !== undefined && inviteStatus(invite, now) !== f.status) return false;
+type Brief = Pick<InviteRow, "id" | "seq" | "host" | "type" | "revoked_at" | "uses_allowed" | "uses_completed" | "expires_at">;
+const BRIEF = ["id", "seq", "host", "type", "revoked_at", "uses_allowed", "uses_completed", "expires_at"] as const;
+
+/** The filters the index cannot answer, on the few columns they need. */
+function matches(r: Brief, f: ListFilter, now: number): boolean {
+  if (f.host !== undefined && r.host !== f.host.toLowerCase()) return false;
+  if (f.type !== undefined && r.type !== f.type) return false;
+  if (f.status !== undefined && inviteStatus({ revokedAt: r.revoked_at, usesAllowed: r.uses_allowed, usesCompleted: r.uses_completed, expiresAt: r.expires_at } as Invite, now) !== f.status) return false;
   return true;
 }
 
 export async function listInvites(repo: InviteRepo, input: ListFilter, now = Date.now()): Promise<ListPage> {
   const filter = checkFilter(input);
-  // The narrowest index that covers the filter; the rest of the filter is applied per invite.
-  const index = filter.inviter ? indexName("inviter", filter.inviter) : filter.host ? indexName("host", filter.host) : indexName("all");
-  const head = await repo.index.head(index);
-  if (head.next === 0) return { invites: [], cursor: undefined };
-  let { page, pos } = filter.cursor ? parseCursor(filter.cursor) : { page: pageOf(head.next - 1), pos: PAGE_SIZE - 1 };
-  const found: Invite[] = [];
+  // Without per-invite filters every row is a match: read no more than the page.
   const sparse = filter.status !== undefined || filter.type !== undefined || (filter.inviter !== undefined && filter.host !== undefined);
-  for (let read = 0; read < MAX_PAGES_PER_LIST && page >= head.tail; read++) {
-    const ids = (await repo.index.readPage(index, page)) ?? [];
-    const slots: { id: string; pos: number }[] = [];
-    for (let i = Math.min(pos, ids.length - 1); i >= 0; i--) if (ids[i]) slots.push({ id: ids[i]!, pos: i });
-    // Without per-invite filters every live id is a match: read no more than are needed.
-    for (let from = 0; from < slots.length;) {
-      const chunk = slots.slice(from, from + (sparse ? PAGE_SIZE : filter.limit - found.length));
-      from += chunk.length;
-      const invites = await repo.byIds(chunk.map((s) => s.id));
-      for (let k = 0; k < chunk.length; k++) {
-        const invite = invites[k];
-        if (!invite || !matches(invite, filter, now)) continue;
-        found.push(invite);
-        if (found.length === filter.limit) {
-          const at = chunk[k]!.pos;
-          const cursor = at > 0 ? `${page}:${at - 1}` : page - 1 >= head.tail ? `${page - 1}:${PAGE_SIZE - 1}` : undefined;
-          return { invites: found, cursor };
-        }
-      }
-    }
-    page--;
-    pos = PAGE_SIZE - 1;
+  // One row more than a page: whether anything follows the page is then known.
+  const window = sparse ? SCAN_WINDOW : filter.limit + 1;
+  let q = repo.db.selectFrom("invites").select(BRIEF);
+  if (filter.inviter !== undefined) q = q.where("inviter", "=", filter.inviter.toLowerCase());
+  else if (filter.host !== undefined) q = q.where("host", "=", filter.host.toLowerCase());
+  if (filter.cursor !== undefined) {
+    const c = parseCursor(filter.cursor);
+    q = q.where((eb) => eb.or([eb("seq", "<", c.seq), eb.and([eb("seq", "=", c.seq), eb("id", "<", c.id)])]));
   }
-  return { invites: found, cursor: page >= head.tail ? `${page}:${PAGE_SIZE - 1}` : undefined };
+  // The window on the few columns the filters need; then the whole rows of the matches only.
+  const rows = await q.orderBy("seq", "desc").orderBy("id", "desc").limit(window).execute();
+  const picked: Brief[] = [];
+  let cursor: string | undefined;
+  for (let i = 0; i < rows.length; i++) {
+    if (!matches(rows[i]!, filter, now)) continue;
+    picked.push(rows[i]!);
+    if (picked.length === filter.limit) {
+      cursor = i < rows.length - 1 || rows.length === window ? cursorOf(rows[i]!) : undefined;
+      break;
+    }
+  }
+  // The window ended before the page filled: the next call starts after the window.
+  const last = rows[rows.length - 1];
+  if (picked.length < filter.limit && rows.length === window && last) cursor = cursorOf(last);
+  const full = picked.length === 0 ? [] : await repo.db.selectFrom("invites").selectAll().where("id", "in", picked.map((r) => r.id)).execute();
+  const byId = new Map(full.map((r) => [r.id, r]));
+  const invites = await repo.rowsToInvites(picked.map((r) => byId.get(r.id)).filter((r): r is InviteRow => r !== undefined));
+  return { invites, cursor };
 }
 
-/** Deletes invites dead (expired, used up, revoked) for longer than `retentionMs`. */
-export async function sweepInvites(repo: InviteRepo, retentionMs: number, now = Date.now()): Promise<number> {
-  const index = indexName("all");
-  const head = await repo.index.head(index);
-  if (head.next === 0) return 0;
-  const last = pageOf(head.next - 1);
+/** Deletes invites dead (expired, used up, revoked) for longer than `retentionMs`, and expired short codes. */
+export async function sweepInvites(db: Kysely<InviteTables>, retentionMs: number, now = Date.now()): Promise<number> {
+  const cutoff = now - retentionMs;
   let removed = 0;
-  for (let first = head.tail; first <= last; first += SWEEP_BATCH_PAGES) {
-    const numbers: number[] = [];
-    for (let p = first; p <= Math.min(last, first + SWEEP_BATCH_PAGES - 1); p++) numbers.push(p);
-    const pages = await repo.index.readPages(index, numbers);
-    const ids = pages.flatMap((p) => (p ?? []).filter((x): x is string => x !== null));
-    const invites = await repo.byIds(ids);
-    for (const invite of invites) {
-      if (!invite) continue;
-      const since = deadSince(invite, now);
-      if (since !== undefined && since + retentionMs <= now && (await repo.remove(invite.id))) removed++;
-    }
+  for (;;) {
+    // An invite with an open reservation stays: crash recovery may still complete it.
+    const ids = (await db.selectFrom("invites").select("id").where("dead_at", "<=", cutoff).where("uses_pending", "=", 0).orderBy("dead_at").limit(SWEEP_BATCH).execute()).map((r) => r.id);
+    if (ids.length === 0) break;
+    const r = await db.deleteFrom("invites").where("id", "in", ids).where("dead_at", "<=", cutoff).where("uses_pending", "=", 0).executeTakeFirst();
+    removed += Number(r.numDeletedRows);
+    if (ids.length < SWEEP_BATCH) break;
   }
+  await db.deleteFrom("invite_codes").where("expires_at", "<=", now).execute();
   return removed;
 }

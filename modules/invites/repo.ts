@@ -1,144 +1,172 @@
-// Where invites live: the records (id -> invite), the token index (sha256 -> id), short
-// codes (SHA-256 of the code -> id) and the index pages. Every read goes to the store (no cache), so a
-// ctl change is seen by the running server on its next request.
-import type { ModuleContext, Store } from "../../core/types.js";
+// Where invites live: the invites, invite_reservations and invite_codes tables (schema.ts),
+// through the query builder core hands the module. Every read goes to the database (no
+// cache), so a change made by invitectl or another instance is seen on the next request.
+// Every change to the use counters is one conditional UPDATE inside one transaction: the
+// database, not this process, decides that a single-use invite is reserved once.
+import { sql, type Kysely, type Transaction } from "../../core/types.js";
 import { errors } from "./errors.js";
 import { newCode } from "./codes.js";
 import { hashToken } from "./tokens.js";
-import { IndexPages, indexName, type IndexHead, type Page } from "./pages.js";
+import { toInvite, toRow } from "./rows.js";
+import type { InviteRow, InviteTables, ReservationRow } from "./schema.js";
 import type { Invite } from "./types.js";
 
-/** The stored form: the invite plus the index slots it occupies (internal, never returned). */
-export type StoredInvite = Invite & { slots?: Record<string, number> };
-export interface CodeRecord { id: string; expiresAt: number }
+type Db = Kysely<InviteTables> | Transaction<InviteTables>;
 
-export interface Stores {
-  records: Store<StoredInvite>;
-  tokens: Store<string>;
-  codes: Store<CodeRecord>;
-  pages: Store<Page>;
-  heads: Store<IndexHead>;
-}
+/** dead_at again from the row's own columns, after any change that may move it. */
+const DEAD_AT = sql<number>`case
+  when revoked_at is not null then revoked_at
+  when uses_allowed is not null and uses_completed >= uses_allowed then coalesce(used_at, created_at)
+  else expires_at end`;
 
-export function openStores(mod: Pick<ModuleContext, "openStore">): Stores {
-  return {
-    records: mod.openStore<StoredInvite>("invite"),
-    tokens: mod.openStore<string>("invite_token"),
-    codes: mod.openStore<CodeRecord>("invite_code"),
-    pages: mod.openStore<Page>("invite_index"),
-    heads: mod.openStore<IndexHead>("invite_index_head"),
-  };
-}
-
-export function toPublic(stored: StoredInvite): Invite;
-export function toPublic(stored: StoredInvite | undefined): Invite | undefined;
-export function toPublic(stored: StoredInvite | undefined): Invite | undefined {
-  if (!stored) return undefined;
-  const { slots: _slots, ...invite } = stored;
-  return invite;
-}
-
-/** The indexes an invite is listed in. */
-export function indexesOf(invite: Invite): string[] {
-  const out = [indexName("all"), indexName("host", invite.host)];
-  if (invite.inviter) out.push(indexName("inviter", invite.inviter));
-  return out;
-}
+export type OpenReservation = Pick<ReservationRow, "id" | "invite_id" | "username" | "reserved_at" | "owner">;
 
 export class InviteRepo {
-  readonly index: IndexPages;
-  constructor(readonly stores: Stores) {
-    this.index = new IndexPages(stores.pages, stores.heads);
+  /** `codeHash`: how a short code is stored and looked up (tokens.ts codeHasher). */
+  constructor(readonly db: Kysely<InviteTables>, readonly codeHash: (code: string) => string) {}
+
+  /** The invite of a row, with its reservations when it holds any (one more indexed read). */
+  private async withReservations(db: Db, row: InviteRow | undefined): Promise<Invite | undefined> {
+    if (!row) return undefined;
+    if (row.uses_pending === 0) return toInvite(row);
+    const res = await db.selectFrom("invite_reservations").select(["id", "username", "reserved_at"]).where("invite_id", "=", row.id).orderBy("reserved_at").execute();
+    return toInvite(row, res);
   }
 
-  async byId(id: string): Promise<Invite | undefined> {
-    return toPublic(await this.stores.records.get(id));
+  async rowsToInvites(rows: InviteRow[]): Promise<Invite[]> {
+    const busy = rows.filter((r) => r.uses_pending > 0).map((r) => r.id);
+    const res = busy.length === 0 ? [] : await this.db.selectFrom("invite_reservations").select(["id", "invite_id", "username", "reserved_at"]).where("invite_id", "in", busy).orderBy("reserved_at").execute();
+    return rows.map((row) => toInvite(row, res.filter((r) => r.invite_id === row.id)));
   }
 
-  async byIds(ids: string[]): Promise<(Invite | undefined)[]> {
-    if (ids.length === 0) return [];
-    return (await this.stores.records.getMany(ids)).map((s) => toPublic(s));
+  async byId(id: string, db: Db = this.db): Promise<Invite | undefined> {
+    return this.withReservations(db, await db.selectFrom("invites").selectAll().where("id", "=", id).executeTakeFirst());
   }
 
-  /** Looks the token up by its hash; the record must carry the same hash. */
+  /**
+   * By the token's hash, on the unique index: what a lookup's timing could reveal is about
+   * the SHA-256 of the guess, never about a stored token. The row must carry the same hash.
+   */
   async byToken(token: string): Promise<Invite | undefined> {
     const hash = hashToken(token);
-    const id = await this.stores.tokens.get(hash);
-    if (id === undefined) return undefined;
-    const invite = await this.byId(id);
-    return invite && invite.tokenHash === hash ? invite : undefined;
+    const row = await this.db.selectFrom("invites").selectAll().where("token_hash", "=", hash).executeTakeFirst();
+    return row && row.token_hash === hash ? this.withReservations(this.db, row) : undefined;
   }
 
   /**
-   * Indexes first, then the record and its token: a half-done insert is invisible (an index
-   * entry without a record is skipped by list and sweep; a token without its record is
-   * "invalid").
+   * One INSERT; with a short code, in the same transaction, a code not held by another live
+   * invite (a conflicting row is taken over only once expired), retried on collision.
    */
-  async insert(invite: Invite): Promise<void> {
-    const indexes = indexesOf(invite);
-    const taken = await Promise.all(indexes.map((index) => this.index.append(index, invite.id)));
-    const slots = Object.fromEntries(indexes.map((index, i) => [index, taken[i]!]));
-    // Issued together, the two writes land in the same group commit on SQLite.
-    await Promise.all([
-      this.stores.records.set(invite.id, { ...invite, slots }),
-      this.stores.tokens.set(invite.tokenHash, invite.id),
-    ]);
-  }
-
-  /**
-   * Atomic read-modify-write of one invite through Store.update. `fn` may throw (e.g. a
-   * ModuleError for a validation reason); nothing is written then and the error is rethrown.
-   */
-  async change(id: string, fn: (current: Invite) => Invite): Promise<Invite> {
-    let failure: unknown;
-    let found = false;
-    const out = await this.stores.records.update(id, (cur) => {
-      if (!cur) return undefined;
-      found = true;
-      try {
-        return { ...fn(toPublic(cur)), slots: cur.slots ?? {} };
-      } catch (e) {
-        failure = e;
-        return cur;
+  async insert(invite: Invite, code?: { length: number; expiresAt: number; now: number }): Promise<string | undefined> {
+    if (!code) {
+      await this.db.insertInto("invites").values(toRow(invite)).execute();
+      return undefined;
+    }
+    return this.db.transaction().execute(async (trx) => {
+      await trx.insertInto("invites").values(toRow(invite)).execute();
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const text = newCode(code.length);
+        const hash = this.codeHash(text);
+        const got = await trx.insertInto("invite_codes").values({ code_hash: hash, invite_id: invite.id, expires_at: code.expiresAt })
+          .onConflict((oc) => oc.column("code_hash").doUpdateSet({ invite_id: invite.id, expires_at: code.expiresAt }).where("invite_codes.expires_at", "<=", code.now))
+          .returning("invite_id").executeTakeFirst();
+        if (got?.invite_id === invite.id) {
+          await trx.updateTable("invites").set({ short_code_hash: hash, short_code_expires_at: code.expiresAt }).where("id", "=", invite.id).execute();
+          return text;
+        }
       }
+      throw errors.code_space_full();
     });
-    if (failure !== undefined) throw failure;
-    if (!found || !out) throw errors.not_found(undefined, { id });
-    return toPublic(out);
+  }
+
+  /**
+   * Takes one use as pending if the invite is usable now and bound to no other username:
+   * the conditions are the WHERE of one UPDATE, and the reservation row is written in the
+   * same transaction. Undefined when the UPDATE matched nothing (the caller says why).
+   */
+  async reserve(id: string, username: string, r: { id: string; at: number; owner: string }): Promise<Invite | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.updateTable("invites").set((eb) => ({ uses_pending: eb("uses_pending", "+", 1) }))
+        .where("id", "=", id)
+        .where("revoked_at", "is", null)
+        .where("expires_at", ">", r.at)
+        .where((eb) => eb.or([eb("not_before", "is", null), eb("not_before", "<=", r.at)]))
+        .where((eb) => eb.or([eb("uses_allowed", "is", null), eb(eb("uses_pending", "+", eb.ref("uses_completed")), "<", eb.ref("uses_allowed"))]))
+        .where((eb) => eb.or([eb("username", "is", null), eb("username", "=", username)]))
+        .returningAll().executeTakeFirst();
+      if (!row) return undefined;
+      await trx.insertInto("invite_reservations").values({ id: r.id, invite_id: id, username, reserved_at: r.at, owner: r.owner }).execute();
+      return this.withReservations(trx, row);
+    });
+  }
+
+  /**
+   * Completes or releases a reservation: its row is deleted and the counters move in the
+   * same transaction. Undefined (and nothing changed) when no such reservation is open.
+   */
+  async settle(inviteId: string, reservationId: string, outcome: "complete" | "release", at: number): Promise<{ invite: Invite; username: string } | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const gone = await trx.deleteFrom("invite_reservations").where("id", "=", reservationId).where("invite_id", "=", inviteId).returning("username").executeTakeFirst();
+      if (!gone) return undefined;
+      const q = trx.updateTable("invites").where("id", "=", inviteId);
+      await (outcome === "complete"
+        ? q.set((eb) => ({ uses_pending: eb("uses_pending", "-", 1), uses_completed: eb("uses_completed", "+", 1), used_at: at }))
+        : q.set((eb) => ({ uses_pending: eb("uses_pending", "-", 1) }))).execute();
+      const row = await trx.updateTable("invites").set({ dead_at: DEAD_AT }).where("id", "=", inviteId).returningAll().executeTakeFirst();
+      return { invite: (await this.withReservations(trx, row))!, username: gone.username };
+    });
+  }
+
+  /**
+   * Admin changes (revoke, update, extend): only these columns, so a concurrent reserve is
+   * never overwritten. `onlyIfUnrevoked` keeps the first revocation time.
+   */
+  async changeFields(id: string, set: Partial<Pick<InviteRow, "uses_allowed" | "note" | "expires_at" | "revoked_at">>, onlyIfUnrevoked = false): Promise<Invite> {
+    const row = await this.db.transaction().execute(async (trx) => {
+      if (Object.keys(set).length > 0) {
+        let q = trx.updateTable("invites").set(set).where("id", "=", id);
+        if (onlyIfUnrevoked) q = q.where("revoked_at", "is", null);
+        await q.execute();
+      }
+      return trx.updateTable("invites").set({ dead_at: DEAD_AT }).where("id", "=", id).returningAll().executeTakeFirst();
+    });
+    const invite = await this.withReservations(this.db, row);
+    if (!invite) throw errors.not_found(undefined, { id });
+    return invite;
   }
 
   async remove(id: string): Promise<boolean> {
-    const stored = await this.stores.records.get(id);
-    if (!stored) return false;
-    // The token goes first: from then on the invite cannot be used, whatever fails next.
-    await this.stores.tokens.delete(stored.tokenHash);
-    if (stored.shortCodeHash) {
-      const code = await this.stores.codes.get(stored.shortCodeHash);
-      if (code?.id === id) await this.stores.codes.delete(stored.shortCodeHash);
-    }
-    await this.stores.records.delete(id);
-    for (const [index, slot] of Object.entries(stored.slots ?? {})) await this.index.clear(index, slot, id);
-    return true;
+    // Reservations and codes go with it (ON DELETE CASCADE).
+    const r = await this.db.deleteFrom("invites").where("id", "=", id).executeTakeFirst();
+    return r.numDeletedRows > 0n;
   }
 
-  /** Claims a code not held by another live invite (atomic per code), retrying on collision. */
-  async claimCode(id: string, length: number, expiresAt: number, now = Date.now()): Promise<string> {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const code = newCode(length);
-      // Keyed by the code's hash: whoever reads the store learns no usable code.
-      const key = hashToken(code);
-      const held = await this.stores.codes.update(key, (cur) => (cur && cur.expiresAt > now && cur.id !== id ? cur : { id, expiresAt }));
-      if (held?.id === id) {
-        // Written again with a TTL so that stores which expire keys clean it up themselves.
-        await this.stores.codes.set(key, { id, expiresAt }, Math.max(1, expiresAt - now));
-        return code;
-      }
-    }
-    throw errors.code_space_full();
+  /** By the code's hash: the invite it leads to, while the code is live. */
+  code(hash: string): Promise<{ invite_id: string; expires_at: number } | undefined> {
+    return this.db.selectFrom("invite_codes").select(["invite_id", "expires_at"]).where("code_hash", "=", hash).executeTakeFirst();
   }
 
-  /** By the code's hash. */
-  code(hash: string): Promise<CodeRecord | undefined> {
-    return this.stores.codes.get(hash);
+  /** Reservations that no live registration owns: handed over, of a dead instance, or older than `before`. */
+  async orphanedReservations(alive: ReadonlySet<string>, before: number, after = "", limit = 200): Promise<OpenReservation[]> {
+    return this.db.selectFrom("invite_reservations").select(["id", "invite_id", "username", "reserved_at", "owner"])
+      .where("id", ">", after)
+      .where((eb) => eb.or([eb("owner", "is", null), eb("reserved_at", "<", before), eb("owner", "not in", [...alive])]))
+      .orderBy("id").limit(limit).execute();
+  }
+
+  /** Every open reservation of a host (invitectl invite reservations), oldest first. */
+  async openReservations(host: string, limit: number): Promise<(OpenReservation & { host: string; type: string })[]> {
+    return this.db.selectFrom("invite_reservations as r").innerJoin("invites as i", "i.id", "r.invite_id")
+      .select(["r.id", "r.invite_id", "r.username", "r.reserved_at", "r.owner", "i.host", "i.type"])
+      .where("i.host", "=", host).orderBy("r.reserved_at").limit(limit).execute();
+  }
+
+  async reservation(id: string): Promise<OpenReservation | undefined> {
+    return this.db.selectFrom("invite_reservations").select(["id", "invite_id", "username", "reserved_at", "owner"]).where("id", "=", id).executeTakeFirst();
+  }
+
+  /** This process gives a reservation up: crash recovery settles it from now on. */
+  async handOver(reservationId: string): Promise<void> {
+    await this.db.updateTable("invite_reservations").set({ owner: null }).where("id", "=", reservationId).execute();
   }
 }

@@ -1,7 +1,7 @@
 // Invite tokens and ids. The token is the secret in the link; the store keeps only its
 // SHA-256, so looking an invite up "by hash" is also the constant-time comparison: an
 // attacker timing the lookup learns about the hash of their guess, never about a token.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 
 /** 18 random bytes = 144 bits, 24 base64url characters (as Prosody's mod_invites). */
 export const TOKEN_BYTES = 18;
@@ -25,6 +25,15 @@ export function newToken(): string {
 /** Public, non-secret id used by admin surfaces (about 72 bits, 12 characters). */
 export function newId(): string {
   return randomText(9);
+}
+
+/**
+ * The stored form of a short code: an HMAC keyed by the host's secret, which is not in the
+ * store. A code has 30 to 40 bits, so a plain hash of it could be reversed by trying them all;
+ * without the key, the database alone reveals no code.
+ */
+export function codeHasher(key: Buffer): (code: string) => string {
+  return (code) => createHmac("sha256", key).update(code, "utf8").digest("hex");
 }
 
 export function hashToken(token: string): string {

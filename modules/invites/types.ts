@@ -151,8 +151,12 @@ export interface InvitesApi {
   reserveById(id: string, username: string): Promise<Reservation>;
   /** The account exists: the pending use becomes completed. */
   complete(reservation: Reservation): Promise<Invite>;
-  /** Registration failed: the pending use is given back. */
-  release(reservation: Reservation): Promise<Invite>;
+  /**
+   * Registration failed: the pending use is given back. `cause` is the failure: when it
+   * leaves open whether the account was made (the XMPP server timed out or went away during
+   * the request), the reservation goes to crash recovery instead, which asks the server.
+   */
+  release(reservation: Reservation, cause?: unknown): Promise<Invite>;
 
   revoke(id: string, by?: string): Promise<Invite>;
   /** New expiry; also un-revokes (Galène's /reinvite). */

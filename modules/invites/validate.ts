@@ -2,18 +2,16 @@
 // record and the clock, so every surface agrees.
 import type { Invite, InviteStatus, Validation } from "./types.js";
 
-/** A reservation not completed or released within this time is considered abandoned. */
+/**
+ * A reservation its registration neither completed nor released within this time is
+ * abandoned: crash recovery settles it even if its instance is alive. It holds its slot
+ * until then, however old: only the XMPP server's answer may give the use back.
+ */
 export const RESERVATION_TTL_MS = 15 * 60_000;
 
-/** Pending uses that still hold a slot (abandoned reservations do not). */
-export function livePending(invite: Invite, now: number): number {
-  let n = 0;
-  for (const r of Object.values(invite.reservations)) if (r.at > now - RESERVATION_TTL_MS) n++;
-  return n;
-}
-
-export function isUsedUp(invite: Invite, now: number): boolean {
-  return invite.usesAllowed !== null && invite.usesCompleted + livePending(invite, now) >= invite.usesAllowed;
+/** Completed and pending uses together reach the limit. */
+export function isUsedUp(invite: Invite, _now?: number): boolean {
+  return invite.usesAllowed !== null && invite.usesCompleted + invite.usesPending >= invite.usesAllowed;
 }
 
 /** Order of reasons: an admin's revoke first, then spent, then time. */

@@ -34,6 +34,8 @@ export default defineModule({
       accountInviteUsers: o.account_invite_users,
       maxPending: o.max_pending_invites_per_user,
       maxPerDay: o.max_invites_per_day,
+      // Revoke and extend: at most 10 misses a minute per user (no oracle for others' ids).
+      misses: mod.limiter("misses", { points: 10, durationMs: 60_000 }),
     }, invites, mod.openStore<number[]>("daily_count"));
     const deps: CommandDeps = { invites, policy, admin: () => mod.admin, log: mod.log, maxUserExpiryMs: o.max_user_invite_expiry };
 

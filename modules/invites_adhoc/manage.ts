@@ -128,13 +128,13 @@ async function pickForm(deps: CommandDeps, req: AdhocRequest, title: string, app
 /** The invite named in the submitted form, if the requester may change it. */
 async function chosenInvite(deps: CommandDeps, req: AdhocRequest, verb: string): Promise<Invite> {
   const key = requiredText(req.values, "invite", 200);
-  if (!req.isAdmin) deps.policy.checkLookups(req);
+  if (!req.isAdmin) await deps.policy.checkLookups(req);
   const invite = await deps.invites.find(key);
   if (invite && deps.policy.mayManage(req, invite)) return invite;
   // A user hears the same for "no such invite" and "someone else's", and a few misses a minute
   // at most: the command is no oracle for guessing other people's invite ids or tokens.
   if (!req.isAdmin) {
-    deps.policy.missedLookup(req);
+    await deps.policy.missedLookup(req);
     throw errors.not_found(`Field "invite": you have no invite with the id, token or short code ${JSON.stringify(key)}; you may only ${verb} your own invites`, { field: "invite" });
   }
   throw errors.not_found(`Field "invite": no invite has the id, token or short code ${JSON.stringify(key)}`, { field: "invite" });

@@ -1,8 +1,7 @@
 // Who may do what, and the per-user quota (admins exempt), as ejabberd's max_invites.
-import type { AdhocRequest, AdhocResponse, Store } from "../../core/types.js";
+import type { AdhocRequest, AdhocResponse, Limiter, Store } from "../../core/types.js";
 import type { Invite, InvitesApi } from "../invites/types.js";
 import { errors } from "./errors.js";
-import { RateLimiter } from "../../web/security.js";
 
 export interface PolicyOptions {
   hosts: readonly string[];
@@ -11,8 +10,8 @@ export interface PolicyOptions {
   accountInviteUsers: readonly string[];
   maxPending: number;
   maxPerDay: number;
-  /** Revoke/extend lookups a user may miss per minute (default 10). */
-  maxMissedLookups?: number;
+  /** Counts revoke/extend lookups a user missed (per bare JID, a minute each window). */
+  misses?: Limiter;
 }
 
 const DAY_MS = 86_400_000;
@@ -32,7 +31,6 @@ export class Policy {
     private readonly now: () => number = Date.now,
   ) {
     this.hosts = opts.hosts.map((h) => h.toLowerCase());
-    this.misses = new RateLimiter(opts.maxMissedLookups ?? 10);
   }
 
   /** A user of one of the served hosts (a bare JID with a localpart). */
@@ -65,17 +63,15 @@ export class Policy {
   }
 
   /** Revoke and extend lookups that found nothing of the requester's, by bare JID, this minute. */
-  private readonly misses: RateLimiter;
-
   /** Refuses a user who missed too often in the last minute (policy-violation, with when to retry). */
-  checkLookups(req: AdhocRequest): void {
-    const who = req.fromBare.toLowerCase();
-    if (this.misses.count(who) < (this.opts.maxMissedLookups ?? 10)) return;
-    throw errors.quota(`Too many invites not found for you in a minute; try again in ${this.misses.retryAfter(who)} s`, { limit: "lookups" });
+  async checkLookups(req: AdhocRequest): Promise<void> {
+    const r = await this.opts.misses?.check(req.fromBare.toLowerCase());
+    if (!r || r.ok) return;
+    throw errors.quota(`Too many invites not found for you in a minute; try again in ${r.retryAfterS} s`, { limit: "lookups" });
   }
 
-  missedLookup(req: AdhocRequest): void {
-    this.misses.hit(req.fromBare.toLowerCase());
+  async missedLookup(req: AdhocRequest): Promise<void> {
+    await this.opts.misses?.consume(req.fromBare.toLowerCase());
   }
 
   mayManage(req: AdhocRequest, invite: Invite): boolean {

@@ -8,10 +8,11 @@ import { createAuthenticator } from "./auth.js";
 import { applyCors } from "./cors.js";
 import { ctlCommands } from "./ctl.js";
 import { errors } from "./errors.js";
-import { KeyStore, type ApiKey } from "./keys.js";
+import { KeyStore } from "./keys.js";
+import { migrations, type ApiTables } from "./schema.js";
 import { legacyHandler } from "./legacy.js";
 import { openApiDocument } from "./openapi.js";
-import { Buckets, parseRate, type Rate } from "./ratelimit.js";
+import { parseRate, windowOf, type Rate } from "./ratelimit.js";
 import { v1Handlers } from "./v1.js";
 
 const rateOption = (def: string, describe: string) => opt.custom<string>({
@@ -32,10 +33,11 @@ export default defineModule({
   name: "invites_api",
   description: "Authenticated HTTP API for creating and managing invites (Prosody mod_invites_api compatible)",
   dependencies: ["invites"],
+  migrations,
   options: {
     invites_api_rate_limit: rateOption("60/minute", "Requests per API key"),
     invites_api_rate_burst: opt.integer({ default: 20, min: 1, max: 1_000_000, describe: "Requests a key may make at once before the rate applies" }),
-    invites_api_auth_failure_limit: rateOption("10/minute", "Failed authentications per client address"),
+    invites_api_auth_failure_limit: rateOption("10/minute", "Failed authentications per client address, and per key id from one address"),
     invites_api_auth_failure_burst: opt.integer({ default: 10, min: 1, max: 1_000_000, describe: "Failed authentications before the rate applies" }),
     invites_api_cors: opt.boolean({ default: true }),
     invites_api_cors_origins: opt.list({ default: ["*"], describe: "Origins allowed to call the API from a browser; * = any" }),
@@ -44,13 +46,15 @@ export default defineModule({
   setup(mod) {
     const o = mod.options;
     const invites = mod.depends<InvitesApi>("invites");
-    const keys = new KeyStore(mod.openStore<ApiKey>("key"), mod.openStore<string[]>("key_index"), mod.openStore<number>("key_used"));
+    const keys = new KeyStore(mod.db<ApiTables>());
     for (const cmd of ctlCommands(keys, mod.config.hosts, () => mod.now(), (n) => invites.checkUsername(n))) mod.provideCtl(cmd);
 
+    const failures = windowOf(parseRate(o.invites_api_auth_failure_limit) as Rate, o.invites_api_auth_failure_burst);
     const authenticate = createAuthenticator({
       keys,
-      requests: new Buckets(parseRate(o.invites_api_rate_limit) as Rate, o.invites_api_rate_burst),
-      failures: new Buckets(parseRate(o.invites_api_auth_failure_limit) as Rate, o.invites_api_auth_failure_burst),
+      requests: mod.limiter("requests", windowOf(parseRate(o.invites_api_rate_limit) as Rate, o.invites_api_rate_burst)),
+      addressFailures: mod.limiter("auth_failures_address", failures),
+      keyFailures: mod.limiter("auth_failures_key", failures),
       realm: "invites_api",
       clientIp: (req) => mod.clientIp(req),
       now: () => mod.now(),

@@ -3,8 +3,9 @@
 // passwords against guessing from a stolen hash; a 256-bit random secret cannot be guessed
 // whatever the hash speed, so a fast hash loses nothing and keeps each request cheap.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Store } from "../../core/types.js";
+import type { Kysely } from "../../core/types.js";
 import type { Scope } from "./scope.js";
+import type { ApiKeyRow, ApiTables } from "./schema.js";
 import { randomText } from "../invites/index.js";
 
 export const KEY_ID_BYTES = 9; // 12 base64url characters; not secret, names the key
@@ -58,43 +59,40 @@ export function secretMatches(key: ApiKey | undefined, secret: string): boolean 
   return timingSafeEqual(given, stored) && key !== undefined;
 }
 
+const toKey = (r: ApiKeyRow): ApiKey => ({
+  id: r.id, host: r.host, name: r.name, secretHash: r.secret_hash, createdAt: r.created_at, expiresAt: r.expires_at,
+  methods: JSON.parse(r.methods) as Method[], scope: JSON.parse(r.scope) as Scope,
+});
+
 /**
- * Keys, the per-host index the ctl lists from, and last-use times. Last use lives in its
- * own store so that the server never writes a key record: a key deleted by the ctl cannot
- * be brought back by a concurrent last-use write.
+ * Keys in the api_keys table, read on every request (no cache: a key made or deleted by the
+ * ctl takes effect at once). The last use is one UPDATE of that column, written at most
+ * once a minute per key; an UPDATE of a deleted key changes nothing, so it cannot bring it back.
  */
 export class KeyStore {
   private readonly lastWritten = new Map<string, number>();
-  constructor(
-    readonly keys: Store<ApiKey>,
-    readonly index: Store<string[]>,
-    readonly used: Store<number>,
-    private readonly usedIntervalMs = 60_000,
-  ) {}
+  constructor(private readonly db: Kysely<ApiTables>, private readonly usedIntervalMs = 60_000) {}
 
-  get(id: string): Promise<ApiKey | undefined> { return this.keys.get(id); }
+  async get(id: string): Promise<ApiKey | undefined> {
+    const row = await this.db.selectFrom("api_keys").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && toKey(row);
+  }
 
   async add(key: ApiKey): Promise<void> {
-    await this.keys.set(key.id, key);
-    await this.index.update(key.host, (ids) => [...(ids ?? []).filter((x) => x !== key.id), key.id]);
+    await this.db.insertInto("api_keys").values({
+      id: key.id, host: key.host, name: key.name, secret_hash: key.secretHash, created_at: key.createdAt, expires_at: key.expiresAt,
+      methods: JSON.stringify(key.methods), scope: JSON.stringify(key.scope), last_used_at: null,
+    }).execute();
   }
 
   async list(host: string): Promise<{ key: ApiKey; lastUsedAt: number | null }[]> {
-    const ids = (await this.index.get(host)) ?? [];
-    const [keys, used] = await Promise.all([this.keys.getMany(ids), this.used.getMany(ids)]);
-    return keys.flatMap((key, i) => (key && key.host === host ? [{ key, lastUsedAt: used[i] ?? null }] : []));
+    const rows = await this.db.selectFrom("api_keys").selectAll().where("host", "=", host).orderBy("created_at").orderBy("id").execute();
+    return rows.map((r) => ({ key: toKey(r), lastUsedAt: r.last_used_at }));
   }
 
   async remove(host: string, id: string): Promise<boolean> {
-    const key = await this.keys.get(id);
-    if (!key || key.host !== host) return false;
-    await this.keys.delete(id);
-    await this.used.delete(id);
-    await this.index.update(host, (ids) => {
-      const rest = (ids ?? []).filter((x) => x !== id);
-      return rest.length ? rest : undefined;
-    });
-    return true;
+    const r = await this.db.deleteFrom("api_keys").where("id", "=", id).where("host", "=", host).executeTakeFirst();
+    return r.numDeletedRows > 0n;
   }
 
   /** Records a use, writing at most once per interval per key to keep requests cheap. */
@@ -103,6 +101,6 @@ export class KeyStore {
     if (last !== undefined && now - last < this.usedIntervalMs) return;
     this.lastWritten.set(id, now);
     if (this.lastWritten.size > 10_000) this.lastWritten.delete(this.lastWritten.keys().next().value!);
-    await this.used.set(id, now);
+    await this.db.updateTable("api_keys").set({ last_used_at: now }).where("id", "=", id).execute();
   }
 }

@@ -4,7 +4,6 @@
 // that made it; an SMTP outage only delays it (queue.ts). A pre-activation is an account invite
 // bound to a username and an email address that also holds the username (holds.ts) until it
 // is used, revoked or expires. See docs/email.md.
-import { join } from "node:path";
 import { defineModule, opt } from "../../core/types.js";
 import type { InviteCreatedEvent, InvitesApi } from "../invites/types.js";
 import type { InvitesPageApi } from "../invites_page/types.js";
@@ -45,7 +44,6 @@ export default defineModule({
     email_retry_max_delay: opt.period({ default: "1 hour", min: "1 second", max: "1 week", describe: "Longest wait between two attempts" }),
     email_max_attempts: opt.integer({ default: 20, min: 1, max: 1000, describe: "Attempts before a message is marked failed" }),
     email_queue_interval: opt.period({ default: "10 seconds", min: "1 second", max: "10 minutes", describe: "How often the server looks for messages due" }),
-    email_key_file: opt.optionalString({ describe: "File with the key that seals invite links in the queue (default data_dir/invites_email.key, made 0600); every process sharing the store needs the same one" }),
     preactivation_expiry: opt.period({ default: "4 weeks", min: "1 hour", describe: "Lifetime of a pre-activation (invitectl user preactivate, the API's preactivate) unless one is given" }),
   },
   setup(mod) {
@@ -64,13 +62,7 @@ export default defineModule({
     }
 
     const now = () => mod.now();
-    const keyFile = o.email_key_file ?? join(mod.config.dataDir, "invites_email.key");
-    let sealer: Sealer;
-    try {
-      sealer = Sealer.open(keyFile);
-    } catch (e) {
-      throw errors.bad_option(`cannot use the key file ${keyFile}: ${(e as Error).message} (it must be readable by this service's user; every process sharing the store needs the same file)`, { option: "email_key_file" });
-    }
+    const sealer = new Sealer(mod.secretKey("link-seal"));
     const deliveryExpiry = new ExpiryIndex(mod.openStore<string[]>("delivery_expiry"), mod.openStore<number>("delivery_expiry_cursor"), now);
     const holdExpiry = new ExpiryIndex(mod.openStore<string[]>("hold_expiry"), mod.openStore<number>("hold_expiry_cursor"), now);
     const queue = new MailQueue({

@@ -1,25 +1,13 @@
 // The invite link (which carries the token) waits in the queue until it is sent, and stays
 // for a resend. The invites module stores only the token's hash, so the link is kept here
-// sealed (AES-256-GCM) with a key that lives in a file of its own, not in the store: a copy
-// of the database alone (a backup, a dump) holds no usable token. Every process sending
-// from the same store needs the same key file (the default is in data_dir).
+// sealed (AES-256-GCM) with a key derived from the host's secret (mod.secretKey), which is
+// kept out of the database: a copy of the database alone (a backup, a dump) holds no
+// usable token. Every instance sending from the same store needs the same secret_key.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
 
 export class Sealer {
-  private constructor(private readonly key: Buffer, readonly file: string) {}
-
-  /** Reads the key file, or creates it (0600) when it does not exist yet. */
-  static open(file: string): Sealer {
-    try {
-      writeFileSync(file, `${randomBytes(32).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
-    } catch (e) {
-      // Another process (or an earlier start) made it: use that one.
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    }
-    const key = Buffer.from(readFileSync(file, "utf8").trim(), "base64");
-    if (key.length !== 32) throw new Error(`${file} does not hold a 32-byte key in base64`);
-    return new Sealer(key, file);
+  constructor(private readonly key: Buffer) {
+    if (key.length !== 32) throw new Error("a sealing key has 32 bytes");
   }
 
   seal(text: string): string {

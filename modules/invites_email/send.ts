@@ -38,8 +38,8 @@ export function makeSender(d: SenderDeps): (delivery: Delivery) => Promise<void>
       throw new SendFailure("the invite was used before its email went out", true);
     }
     const link = delivery.sealed === null ? undefined : d.sealer.open(delivery.sealed);
-    // Not permanent: another process, with the right key file, may send it.
-    if (link === undefined) throw new SendFailure(`the invite link cannot be opened with the key in ${d.sealer.file} (sealed with another key file?)`, false);
+    // Not permanent: another instance, with the right secret_key, may send it.
+    if (link === undefined) throw new SendFailure("the invite link cannot be opened with this instance's secret_key (sealed by an instance with another one?)", false);
 
     const lang = d.lang(invite.extra["lang"]);
     const preactivated = invite.extra["preactivation"] === true;

@@ -1,11 +1,10 @@
 // The component's side of the server protocol: one handler for every <iq type="set"/> in
 // NS from a served host's server (docs/server-module.md).
-import type { AdminPort, Element, IqRequest, Logger } from "../../core/types.js";
+import { addressKey, type AdminPort, type Element, type IqRequest, type Limiter, type Logger } from "../../core/types.js";
 import { invitesErrors } from "../invites/index.js";
 import type { InvitesApi } from "../invites/types.js";
 import { registerErrors } from "../invites_register/index.js";
 import type { InvitesRegisterApi } from "../invites_register/types.js";
-import type { RateLimiter } from "../../web/security.js";
 import { errors } from "./errors.js";
 import type { Held, InFlight } from "./inflight.js";
 import { attr, childText, NS, reply, serverOf } from "./protocol.js";
@@ -18,7 +17,7 @@ export interface ProtocolDeps {
   register: InvitesRegisterApi;
   admin: () => AdminPort;
   /** Token checks per client address (the app's, as the server reports it). */
-  limiter: RateLimiter;
+  limiter: Limiter;
   servers: Servers;
   inflight: InFlight;
   log: Logger;
@@ -52,10 +51,12 @@ export function serverProtocol(d: ProtocolDeps): (iq: IqRequest) => Promise<Elem
 }
 
 /** Counts a token attempt against the app's address (as the web counts lookups per IP). */
-function guard(d: ProtocolDeps, host: string, el: Element): string | undefined {
+async function guard(d: ProtocolDeps, host: string, el: Element): Promise<string | undefined> {
   const ip = attr(el, "ip", 100);
-  const key = ip ?? `server ${host}`;
-  if (!d.limiter.hit(key)) throw errors.rate_limited(`Too many invite attempts from this address; try again in ${d.limiter.retryAfter(key)} s`);
+  // IPv6 addresses count by their /64, as on the web (core's addressKey).
+  const key = ip === undefined ? `server ${host}` : addressKey(ip);
+  const r = await d.limiter.consume(key);
+  if (!r.ok) throw errors.rate_limited(`Too many invite attempts from this address; try again in ${r.retryAfterS} s`);
   return ip;
 }
 
@@ -102,7 +103,7 @@ function presented(el: Element): string {
 }
 
 async function token(d: ProtocolDeps, host: string, el: Element): Promise<Element> {
-  guard(d, host, el);
+  await guard(d, host, el);
   const t = presented(el);
   const v = await d.invites.validate(t);
   if (!v.ok) throw invitesErrors[v.reason]();
@@ -160,7 +161,7 @@ async function done(d: ProtocolDeps, host: string, el: Element): Promise<undefin
 }
 
 async function subscribe(d: ProtocolDeps, host: string, el: Element): Promise<undefined> {
-  guard(d, host, el);
+  await guard(d, host, el);
   await acceptSubscription(d.invites, d.log, {
     token: presented(el),
     inviter: attr(el, "inviter", JID_MAX, true),

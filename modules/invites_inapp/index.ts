@@ -7,7 +7,6 @@
 import { defineModule, opt } from "../../core/types.js";
 import type { InvitesApi } from "../invites/types.js";
 import type { InvitesRegisterApi } from "../invites_register/types.js";
-import { RateLimiter } from "../../web/security.js";
 import { serverProtocol } from "./handlers.js";
 import { InFlight } from "./inflight.js";
 import { NS } from "./protocol.js";
@@ -32,7 +31,8 @@ export default defineModule({
       invites: mod.depends<InvitesApi>("invites"),
       register: mod.depends<InvitesRegisterApi>("invites_register"),
       admin: () => mod.admin,
-      limiter: new RateLimiter(mod.options.inapp_rate_limit),
+      // Per app address (shared by every instance on PostgreSQL).
+      limiter: mod.limiter("tokens", { points: mod.options.inapp_rate_limit, durationMs: 60_000 }),
       servers,
       inflight: new InFlight(),
       log: mod.log,

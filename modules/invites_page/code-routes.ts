@@ -5,16 +5,14 @@ import type { HttpRequest, HttpResponse, Logger, ModuleContext, Router } from ".
 import { normalizeCode } from "../invites/index.js";
 import type { Invite } from "../invites/types.js";
 import { layout, type PageCtx } from "../../web/layout.js";
-import type { RateLimiter } from "../../web/security.js";
 import type { Kit } from "./kit.js";
 import { offeredUri } from "./landing.js";
 import { codeForm } from "./render.js";
 import type { ShortCodes } from "./shortcodes.js";
 
 export interface CodeDeps {
-  mod: Pick<ModuleContext, "url" | "mount" | "clientIp">;
+  mod: Pick<ModuleContext, "url" | "mount">;
   codes: ShortCodes;
-  limiter: RateLimiter;
   log: Logger;
   baseUrl: () => string;
 }
@@ -37,7 +35,7 @@ export function codeRoutes(router: Router, kit: Kit, d: CodeDeps): void {
   };
 
   router.post("/code", kit.page(async (req, res, ctx) => {
-    if (kit.limited(req, res, ctx)) return;
+    if (await kit.limited(req, res, ctx)) return;
     const input = (req.body as Record<string, unknown> | undefined)?.["code"];
     // code=A&code=B: say so, rather than read one of them.
     if (Array.isArray(input)) return again(res, ctx, 400, ctx.t("err_field_once", { field: "code" }), "");
@@ -45,7 +43,7 @@ export function codeRoutes(router: Router, kit: Kit, d: CodeDeps): void {
   }));
 
   d.mod.mount("/i").get("/:code", kit.page(async (req, res, ctx) => {
-    if (kit.limited(req, res, ctx)) return;
+    if (await kit.limited(req, res, ctx)) return;
     await openCode(res, ctx, String(req.params["code"]));
   }));
 
@@ -63,14 +61,14 @@ export function codeRoutes(router: Router, kit: Kit, d: CodeDeps): void {
   };
 
   d.mod.mount("/pairing").get("/:code", async (req: HttpRequest, res: HttpResponse) => {
-    const ip = d.mod.clientIp(req);
     res.setHeader("Cache-Control", "no-store");
-    if (!d.limiter.hit(ip)) {
-      res.setHeader("Retry-After", String(d.limiter.retryAfter(ip)));
-      res.status(429).json({ error: "invites_page.rate_limited", message: "Too many lookups; try again in a minute" });
-      return;
-    }
     try {
+      const wait = await kit.overLimit(req);
+      if (wait !== undefined) {
+        res.setHeader("Retry-After", String(wait));
+        res.status(429).json({ error: "invites_page.rate_limited", message: "Too many lookups; try again in a minute" });
+        return;
+      }
       const code = normalizeCode(String(req.params["code"]));
       const v = code ? await invites.resolveShortCode(code) : undefined;
       const token = code && v?.ok ? await d.codes.token(code) : undefined;

@@ -9,7 +9,7 @@ import { defineModule, opt } from "../../core/types.js";
 import type { InvitesApi, InviteCreatedEvent } from "../invites/types.js";
 import { buildApps, checkSiteApps, renderLinkTemplate, type SiteApp } from "../../web/apps.js";
 import { pageCtx, type Site } from "../../web/layout.js";
-import { originOf, RateLimiter } from "../../web/security.js";
+import { originOf } from "../../web/security.js";
 import { codeRoutes } from "./code-routes.js";
 import { makeKit } from "./kit.js";
 import { landingRoutes, notFoundRoute } from "./landing-routes.js";
@@ -41,10 +41,11 @@ export default defineModule({
   setup(mod) {
     const invites = mod.depends<InvitesApi>("invites");
     const o = mod.options;
-    const codes = new ShortCodes(mod.openStore("short_code"));
+    const codes = new ShortCodes(mod.openStore("short_code"), mod.secretKey("short-code"));
     const apps = buildApps(o.site_apps, o.site_apps_show, o.site_apps_hide);
     const byId = new Map(apps.map((a) => [a.id, a]));
-    const limiter = new RateLimiter(o.invites_page_rate_limit);
+    // Token and code lookups, per address (shared by every instance on PostgreSQL).
+    const limiter = mod.limiter("lookups", { points: o.invites_page_rate_limit, durationMs: 60_000 });
     const pagePath = () => new URL(mod.url()).pathname;
     const baseUrl = () => mod.config.baseUrl.replace(/\/$/, "");
 
@@ -101,7 +102,7 @@ export default defineModule({
     const kit = makeKit({ invites, api, limiter, log: mod.log, clientIp: (req) => mod.clientIp(req) });
     const router = mod.router();
     landingRoutes(router, kit, { mod, css: CSS, baseUrl });
-    codeRoutes(router, kit, { mod, codes, limiter, log: mod.log, baseUrl });
+    codeRoutes(router, kit, { mod, codes, log: mod.log, baseUrl });
     notFoundRoute(router, kit);
     return api;
   },

@@ -57,7 +57,7 @@ export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleCon
   router.get("/", kit.page(async (req, res, ctx) => {
     const token = tokenFromQuery(req.originalUrl);
     if (token === undefined) return kit.send(res, 200, layout(ctx, { title: ctx.t("code_title"), body: codeForm(ctx, api.codeAction) }));
-    if (kit.limited(req, res, ctx)) return;
+    if (await kit.limited(req, res, ctx)) return;
     const v = await kit.validate(token);
     if (!v.ok) return kit.sendInvalid(res, ctx, v.reason, v.invite);
     const data = await landingData(req, ctx, v.invite, token);
@@ -66,7 +66,7 @@ export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleCon
   }));
 
   router.get("/setup/:app", kit.page(async (req, res, ctx) => {
-    if (kit.limited(req, res, ctx)) return;
+    if (await kit.limited(req, res, ctx)) return;
     const token = tokenFromQuery(req.originalUrl);
     const v = await kit.validate(token);
     if (!v.ok) return kit.sendInvalid(res, ctx, v.reason, v.invite);

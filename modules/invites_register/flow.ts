@@ -54,9 +54,9 @@ async function inviteFor(deps: FlowDeps, token: string): Promise<Invite> {
   return v.invite;
 }
 
-async function release(deps: FlowDeps, reservation: Reservation): Promise<void> {
+async function release(deps: FlowDeps, reservation: Reservation, cause: unknown): Promise<void> {
   try {
-    await deps.invites.release(reservation);
+    await deps.invites.release(reservation, cause);
   } catch (err) {
     // Crash recovery settles a reservation nobody released (modules/invites/recovery.ts).
     deps.log.error({ err, invite: reservation.invite.id }, "could not release an invite reservation");
@@ -75,7 +75,7 @@ export async function beginRegistration(deps: FlowDeps, req: RegisterRequest): P
   try {
     await deps.fire("user-registering", event);
   } catch (err) {
-    await release(deps, reservation);
+    await release(deps, reservation, err);
     throw err;
   }
   return { reservation, event };
@@ -83,11 +83,12 @@ export async function beginRegistration(deps: FlowDeps, req: RegisterRequest): P
 
 /** The account exists (created: spend the use, announce it) or could not be made (give the use back). */
 export async function finishRegistration(deps: FlowDeps, pending: Pending, created: true): Promise<Registered>;
-export async function finishRegistration(deps: FlowDeps, pending: Pending, created: false): Promise<undefined>;
-export async function finishRegistration(deps: FlowDeps, pending: Pending, created: boolean): Promise<Registered | undefined>;
-export async function finishRegistration(deps: FlowDeps, pending: Pending, created: boolean): Promise<Registered | undefined> {
+export async function finishRegistration(deps: FlowDeps, pending: Pending, created: false, cause?: unknown): Promise<undefined>;
+export async function finishRegistration(deps: FlowDeps, pending: Pending, created: boolean, cause?: unknown): Promise<Registered | undefined>;
+/** `cause`: why creating the account failed; an ambiguous one (a timeout) leaves the use to crash recovery. */
+export async function finishRegistration(deps: FlowDeps, pending: Pending, created: boolean, cause?: unknown): Promise<Registered | undefined> {
   const { reservation, event } = pending;
-  if (!created) { await release(deps, reservation); return undefined; }
+  if (!created) { await release(deps, reservation, cause); return undefined; }
   let completed = event.invite;
   try {
     completed = await deps.invites.complete(reservation);
@@ -115,7 +116,7 @@ export async function registerAccount(deps: FlowDeps, req: RegisterRequest): Pro
     // The server's own answer decides whether the name is taken (admin.username_taken).
     await deps.admin().createAccount(pending.event.jid, req.password);
   } catch (err) {
-    await finishRegistration(deps, pending, false);
+    await finishRegistration(deps, pending, false, err);
     throw err;
   }
   return finishRegistration(deps, pending, true);
@@ -144,8 +145,8 @@ export async function beginReset(deps: FlowDeps, req: ResetRequest): Promise<Pen
 }
 
 /** The password was changed (spend the use) or not (give it back). Returns the account's JID when changed. */
-export async function finishReset(deps: FlowDeps, pending: PendingResetUse, changed: boolean): Promise<string | undefined> {
-  if (!changed) { await release(deps, pending.reservation); return undefined; }
+export async function finishReset(deps: FlowDeps, pending: PendingResetUse, changed: boolean, cause?: unknown): Promise<string | undefined> {
+  if (!changed) { await release(deps, pending.reservation, cause); return undefined; }
   try {
     await deps.invites.complete(pending.reservation);
   } catch (err) {
@@ -163,7 +164,7 @@ export async function resetPassword(deps: FlowDeps, req: ResetRequest): Promise<
     // change-user-password never creates an account; an unknown one is admin.no_such_user.
     await deps.admin().changePassword(pending.jid, req.password);
   } catch (err) {
-    await finishReset(deps, pending, false);
+    await finishReset(deps, pending, false, err);
     throw err;
   }
   return (await finishReset(deps, pending, true))!;

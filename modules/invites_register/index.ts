@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { defineModule, opt } from "../../core/types.js";
 import type { InvitesApi } from "../invites/types.js";
 import type { InvitesPageApi } from "../invites_page/types.js";
-import { CsrfSigner, RateLimiter } from "../../web/security.js";
+import { CsrfSigner } from "../../web/security.js";
 import { makeMutualContacts, recordAccount } from "./contacts.js";
 import { beginRegistration, beginReset, checkRegistration, finishRegistration, finishReset, registerAccount, resetPassword, type FlowDeps, type Pending, type PendingResetUse } from "./flow.js";
 import { checkPolicyOption, DEFAULT_POLICY, type PasswordPolicy } from "./policy.js";
@@ -42,8 +42,9 @@ export default defineModule({
     registerRoutes(mod.mount("/register"), {
       mod, invites, pages, flow,
       csrf: new CsrfSigner(Buffer.from(secret!, "base64")),
-      attempts: new RateLimiter(mod.options.register_rate_limit),
-      lookups: new RateLimiter(mod.options.register_lookup_rate_limit),
+      // Per address (shared by every instance on PostgreSQL).
+      attempts: mod.limiter("attempts", { points: mod.options.register_rate_limit, durationMs: 60_000 }),
+      lookups: mod.limiter("lookups", { points: mod.options.register_lookup_rate_limit, durationMs: 60_000 }),
       webchatUrl: mod.options.webchat_url,
     });
 

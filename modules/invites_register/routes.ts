@@ -1,14 +1,14 @@
 // GET/POST /register?t=TOKEN&c=APP: the web form for a new account or a password reset
 // (Prosody's mod_invites_register_web paths and field names: user, password, token, app_id).
 // The rules live in flow.ts; this file turns their errors into the form shown again.
-import type { HttpRequest, HttpResponse, ModuleContext, Router } from "../../core/types.js";
+import { addressKey, type HttpRequest, type HttpResponse, type Limiter, type ModuleContext, type Router } from "../../core/types.js";
 import { adminErrors, isModuleError, type AdminPort } from "../../core/types.js";
 import type { Invite, InvitesApi, Validation } from "../invites/types.js";
 import type { InvitesPageApi } from "../invites_page/types.js";
 import { renderLinkTemplate, type SiteApp } from "../../web/apps.js";
 import type { Key } from "../../web/i18n.js";
 import { messagePage, sendPage, type PageCtx } from "../../web/layout.js";
-import { CSRF_COOKIE, CsrfSigner, originOf, readCookie, RateLimiter, setCookie } from "../../web/security.js";
+import { CSRF_COOKIE, CsrfSigner, originOf, readCookie, setCookie } from "../../web/security.js";
 import { registerAccount, resetPassword, type FlowDeps } from "./flow.js";
 import { registerForm, resetDonePage, successPage } from "./pages.js";
 
@@ -33,8 +33,8 @@ export interface RouteDeps {
   pages: InvitesPageApi;
   flow: FlowDeps;
   csrf: CsrfSigner;
-  attempts: RateLimiter;
-  lookups: RateLimiter;
+  attempts: Limiter;
+  lookups: Limiter;
   webchatUrl: string | undefined;
 }
 
@@ -58,10 +58,11 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
   const site = pages.site;
   const send = (res: HttpResponse, r: { status: number; body: string }, app?: SiteApp) =>
     sendPage(res, r.status, r.body, { ...site.policy, formOrigins: [originOf(app?.login_link_format)].filter((x): x is string => !!x) });
-  const limited = (limiter: RateLimiter, req: HttpRequest, res: HttpResponse, ctx: PageCtx) => {
-    const ip = d.mod.clientIp(req);
-    if (limiter.hit(ip)) return false;
-    res.setHeader("Retry-After", String(limiter.retryAfter(ip)));
+  const limited = async (limiter: Limiter, req: HttpRequest, res: HttpResponse, ctx: PageCtx) => {
+    // IPv6 addresses count by their /64 (core's addressKey).
+    const r = await limiter.consume(addressKey(d.mod.clientIp(req)));
+    if (r.ok) return false;
+    res.setHeader("Retry-After", String(r.retryAfterS));
     send(res, pages.tooManyPage(ctx));
     return true;
   };
@@ -92,7 +93,7 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
   router.get("/", async (req, res) => {
     const ctx = pages.ctx(req, res);
     try {
-      if (limited(d.lookups, req, res, ctx)) return;
+      if (await limited(d.lookups, req, res, ctx)) return;
       const token = str(req.query["t"]) ?? "";
       const v = await invites.validate(token);
       if (heldDuringOutage(v, d.flow.admin())) return send(res, pages.failurePage(ctx, adminErrors.not_connected()));
@@ -115,7 +116,7 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
     let invite: Invite | undefined;
     const again = (status: number, error: string) => form(req, res, ctx, invite!, token, app, status, error, user);
     try {
-      if (limited(d.attempts, req, res, ctx)) return;
+      if (await limited(d.attempts, req, res, ctx)) return;
       const twice = repeated(body);
       if (twice !== undefined) return send(res, { status: 400, body: messagePage(ctx, ctx.t("error_title"), ctx.t("err_field_once", { field: twice }), undefined, "bad") });
       const v = await invites.validate(token);

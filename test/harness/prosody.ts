@@ -44,6 +44,9 @@ export interface TestProsody {
   start(): Promise<void>;
   stop(): Promise<void>;
   restart(): Promise<void>;
+  /** Freezes the process (SIGSTOP): its sockets stay open but nothing is answered, until thaw(). */
+  freeze(): void;
+  thaw(): void;
   registerUser(user: string, password: string): Promise<void>;
   /** Stops the server and removes its directory. */
   destroy(): Promise<void>;
@@ -188,6 +191,8 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<TestProso
     start,
     stop,
     async restart() { await stop(); await start(); },
+    freeze() { child?.kill("SIGSTOP"); },
+    thaw() { child?.kill("SIGCONT"); },
     registerUser,
     async destroy() { await stop(); await rm(dir, { recursive: true, force: true }); },
   };

@@ -10,6 +10,20 @@ import { Host } from "../../core/host.js";
 import { REDACT_PATHS } from "../../core/log.js";
 import type { ModuleDefinition } from "../../core/types.js";
 import { runCtl } from "../../cli/ctl.js";
+import { testPostgres } from "../harness/postgres.js";
+
+/** The stores the store suites run on: SQLite in memory, a SQLite file, and a fresh database on the test PostgreSQL. */
+export const STORES = ["memory", "sqlite", "postgres"] as const;
+export type StoreKind = (typeof STORES)[number];
+export const storeName = (kind: string) => ({ memory: "SQLite in memory", sqlite: "SQLite file", postgres: "PostgreSQL" })[kind] ?? kind;
+
+/** A store URI for one of STORES (a new database each time for PostgreSQL). */
+export async function storeUri(kind: StoreKind | string): Promise<string> {
+  if (kind === "memory") return "memory://";
+  if (kind === "sqlite") return "sqlite://invites.sqlite";
+  if (kind === "postgres") return (await testPostgres()).createDatabase();
+  return kind;
+}
 
 export interface TestHostOptions {
   /** Module definitions (in addition to the built-in modules found by name). */
@@ -20,7 +34,7 @@ export interface TestHostOptions {
   options?: Record<string, unknown>;
   hosts?: string[];
   admins?: string[];
-  /** "memory://" (default), "sqlite" for a fresh SQLite file, or a full store URI. */
+  /** "memory://" (default), "sqlite" for a fresh SQLite file, "postgres" for a fresh PostgreSQL database, or a full store URI. */
   store?: string;
   /** Listen on a free loopback port. */
   http?: boolean;
@@ -54,7 +68,7 @@ export interface TestHost {
 export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHost> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "xi-test-"));
   const ownDir = opts.dataDir === undefined;
-  const store = opts.store === undefined ? "memory://" : opts.store === "sqlite" ? "sqlite://invites.sqlite" : opts.store;
+  const store = await storeUri(opts.store ?? "memory");
   const raw = {
     hosts: opts.hosts ?? ["localhost"],
     component: { jid: opts.xmpp?.jid ?? "invites.localhost", secret: opts.xmpp?.secret ?? "test-secret", server: opts.xmpp?.server ?? "127.0.0.1:1" },

@@ -1,5 +1,5 @@
-// The mail queue over the real store (SQLite through core's storage, two connections to one
-// file standing for two server processes): each message goes out once, a dead sender's
+// The mail queue over the real store (SQLite and PostgreSQL through core's storage, two
+// connections to one database standing for two server processes): each message goes out once, a dead sender's
 // message is taken over, retries back off, a restart loses nothing, and a pass reads only
 // the buckets from its cursor to now. The sending itself is a function here; the SMTP side
 // is tested in invites-email.test.ts and the integration tests.
@@ -12,12 +12,14 @@ import type { Store } from "../../core/types.js";
 import { ExpiryIndex } from "../../modules/invites_email/expiry.js";
 import { LEASE_MS, MailQueue, SendFailure, type RetryPolicy } from "../../modules/invites_email/queue.js";
 import type { Delivery } from "../../modules/invites_email/types.js";
+import { storeName, storeUri } from "../helpers/host.js";
 
 const RETRY: RetryPolicy = { firstDelayMs: 60_000, maxDelayMs: 4 * 60_000, maxAttempts: 5 };
 const WEEK = 7 * 86_400_000;
 
-describe("invites_email queue (SQLite, two connections as two processes)", function () {
+for (const kind of ["sqlite", "postgres"] as const) describe(`invites_email queue (${storeName(kind)}, two connections as two processes)`, function () {
   this.timeout(30_000);
+  let uri: string;
   let dir: string;
   let storages: Storage[];
   let at: number;
@@ -26,7 +28,7 @@ describe("invites_email queue (SQLite, two connections as two processes)", funct
 
   const counting = (s: Store<string[]>): Store<string[]> => ({ ...s, getMany: (keys) => { bucketReads += keys.length; return s.getMany(keys); } });
   async function queueOn(policy = RETRY): Promise<MailQueue> {
-    const storage = await openStorage("sqlite://queue.sqlite", dir);
+    const storage = await openStorage(uri, dir);
     storages.push(storage);
     const expiry = new ExpiryIndex(storage.open("invites_email.delivery_expiry"), storage.open("invites_email.delivery_expiry_cursor"), now);
     return new MailQueue({
@@ -37,7 +39,8 @@ describe("invites_email queue (SQLite, two connections as two processes)", funct
   }
   const enqueue = (q: MailQueue, id: string) => q.enqueue({ inviteId: id, to: `${id}@example.org`, sealed: "x" }, at + WEEK);
 
-  beforeEach(() => {
+  beforeEach(async () => {
+    uri = await storeUri(kind);
     dir = mkdtempSync(join(tmpdir(), "xi-queue-"));
     storages = [];
     at = Date.UTC(2030, 0, 1, 12, 0, 30);

@@ -1,7 +1,7 @@
 // Atomic reserve under concurrency, and ctl changes seen by a running server (no cache).
 import { expect } from "chai";
 import { isModuleError } from "../../core/errors.js";
-import { startTestHost, type TestHost } from "../helpers/host.js";
+import { STORES, startTestHost, storeName, type TestHost } from "../helpers/host.js";
 import invites from "../../modules/invites/index.js";
 import type { InvitesApi, Reservation } from "../../modules/invites/types.js";
 
@@ -20,8 +20,8 @@ async function race(api: InvitesApi, token: string, n: number): Promise<{ won: R
   return { won, reasons };
 }
 
-for (const store of ["memory://", "sqlite"]) {
-  describe(`invites: concurrent reserve (${store === "sqlite" ? "SQLite" : "memory"} store)`, () => {
+for (const store of STORES) {
+  describe(`invites: concurrent reserve (${storeName(store)})`, () => {
     let t: TestHost;
     let api: InvitesApi;
     beforeEach(async () => {

@@ -142,4 +142,24 @@ describe("invites: invitectl commands", () => {
     expect(await ok("invite", "delete", "other.example", token)).to.deep.equal([`Deleted invite ${id}`]);
     expect(await ok("invite", "list", "other.example")).to.deep.equal(["No invites on other.example"]);
   });
+
+  it("reservations lists the open reservations and settle completes or releases one by hand", async () => {
+    const one = await api.createAccount({ host: "example.org", source: "ctl" });
+    const two = await api.createAccount({ host: "example.org", source: "ctl" });
+    const a = await api.reserve(one.token, "portia");
+    const b = await api.reserve(two.token, "nerissa");
+    const listed = await ok("invite", "reservations", "example.org");
+    expect(listed.find((l) => l.startsWith(a.reservationId))).to.include("portia@example.org");
+    expect(listed.find((l) => l.startsWith(b.reservationId))).to.include("nerissa@example.org");
+    const [done] = await ok("invite", "settle", "example.org", a.reservationId, "created");
+    expect(done).to.match(/completed; invite \S+: 1 completed, 0 pending/);
+    await ok("invite", "settle", "example.org", b.reservationId, "not-created");
+    expect((await api.getById(one.invite.id))).to.include({ usesCompleted: 1, usesPending: 0 });
+    expect((await api.validate(two.token)).ok, "the use is given back").to.equal(true);
+    const again = await t.runCtl(["invite", "settle", "example.org", a.reservationId, "created"]);
+    expect(again.code).to.equal(1);
+    expect(again.stderr).to.match(/No open reservation/);
+    const wrong = await t.runCtl(["invite", "settle", "example.org", b.reservationId, "maybe"]);
+    expect(wrong.code).to.equal(2);
+  });
 });

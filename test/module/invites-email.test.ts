@@ -2,7 +2,6 @@
 // created with an address are queued and sent by the queue pass, an SMTP outage only delays
 // them, refusals are reported, and pre-activations hold their username on every path.
 import { expect } from "chai";
-import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { InvitesApi } from "../../modules/invites/types.js";
 import type { InvitesEmailApi } from "../../modules/invites_email/types.js";
@@ -158,12 +157,29 @@ describe("invites_email (module, real SMTP server)", function () {
     expect(r.stderr).to.include("revoked: extend it first");
   });
 
-  it("keeps no usable token in the store: the link is sealed with the key file, made 0600", async () => {
+  it("keeps no usable token in the store: the link is sealed with a key from the host's secret, which another instance must share", async () => {
     const c = await invites.createAccount({ host: "localhost", source: "test", email: "hal@example.org" });
     const [d] = await email.deliveries([c.invite.id]);
     expect(d!.sealed).to.be.a("string").and.not.include(c.token);
     expect(JSON.stringify(d)).not.to.include(c.token);
-    expect(statSync(join(t.dataDir, "invites_email.key")).mode & 0o777).to.equal(0o600);
+    // An instance on the same database with another secret_key cannot open it, and says so.
+    const other = await startTestHost({
+      enabled: ["invites", "invites_page", "invites_api", "invites_register", "invites_email"], store: `sqlite://${join(t.dataDir, "invites.sqlite")}`,
+      options: smtp.options, config: { secret_key: "another secret of at least thirty-two characters" },
+    });
+    other.clock.advance(t.clock.now() - other.clock.now()); // the same time as this host's (moved) clock
+    try {
+      const pass = await other.api<InvitesEmailApi>("invites_email").runQueue();
+      expect(pass.sent).to.equal(0);
+      const [after] = await other.api<InvitesEmailApi>("invites_email").deliveries([c.invite.id]);
+      expect(after).to.include({ state: "queued", attempts: 1 });
+      expect(after!.lastError).to.include("secret_key");
+    } finally {
+      await other.stop();
+    }
+    t.clock.advance(61_000);
+    expect(await email.runQueue()).to.deep.include({ sent: 1 });
+    await mailTo("hal@example.org");
   });
 
   it("refuses an address that is not one, and a key not allowed to email, naming what was wrong", async () => {

@@ -1,8 +1,8 @@
-// The invite store through its module API, on the in-memory store and on SQLite.
+// The invite store through its module API, on SQLite (in memory and a file) and on PostgreSQL.
 import { expect } from "chai";
 import { defineModule } from "../../core/types.js";
 import { isModuleError } from "../../core/errors.js";
-import { startTestHost, type TestHost } from "../helpers/host.js";
+import { STORES, startTestHost, storeName, type TestHost } from "../helpers/host.js";
 import invites from "../../modules/invites/index.js";
 import type { InvitesApi, InviteReservationEvent, InviteEvent } from "../../modules/invites/types.js";
 
@@ -39,8 +39,8 @@ async function rejects(p: Promise<unknown>, code: string): Promise<Error> {
 }
 
 
-for (const store of ["memory://", "sqlite"]) {
-  describe(`invites module (${store === "sqlite" ? "SQLite" : "memory"} store)`, () => {
+for (const store of STORES) {
+  describe(`invites module (${storeName(store)})`, () => {
     let t: TestHost;
     let api: InvitesApi;
     let events: { name: string; payload: unknown }[];

@@ -1,16 +1,17 @@
-// One contract, run against every store this machine can run.
+// One contract for the modules' key/value stores (mod.openStore), run against every store.
 import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStorage, type Storage } from "../../core/store.js";
 import { isModuleError } from "../../core/errors.js";
+import { STORES, storeName, storeUri } from "../helpers/host.js";
 
-for (const uri of ["memory://", "sqlite://store.sqlite"]) {
-  describe(`store contract on ${uri}`, () => {
+for (const kind of STORES) {
+  describe(`store contract on ${storeName(kind)}`, () => {
     let dir: string;
     let storage: Storage;
-    beforeEach(async () => { dir = mkdtempSync(join(tmpdir(), "xi-store-")); storage = await openStorage(uri, dir); });
+    beforeEach(async () => { dir = mkdtempSync(join(tmpdir(), "xi-store-")); storage = await openStorage(await storeUri(kind), dir); });
     afterEach(async () => { await storage.close(); rmSync(dir, { recursive: true, force: true }); });
 
     it("gets what was set, and undefined for a missing key", async () => {
@@ -53,11 +54,12 @@ for (const uri of ["memory://", "sqlite://store.sqlite"]) {
   });
 }
 
-describe("SQLite store shared by two processes' worth of connections", () => {
+for (const kind of ["sqlite", "postgres"] as const) describe(`${storeName(kind)} store shared by two processes' worth of connections`, () => {
   it("update is atomic across connections (compare-and-set)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "xi-store-"));
-    const a = await openStorage("sqlite://shared.sqlite", dir);
-    const b = await openStorage("sqlite://shared.sqlite", dir);
+    const uri = await storeUri(kind);
+    const a = await openStorage(uri, dir);
+    const b = await openStorage(uri, dir);
     try {
       const sa = a.open<number>("m.c"), sb = b.open<number>("m.c");
       await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? sa : sb).update("n", async (n) => {

@@ -1,9 +1,9 @@
-// Case 3, server outage: the XMPP server (Prosody, then ejabberd) is stopped for 10 s in the
-// middle of load. The invites API does not need it and keeps creating; registration needs
+// Case 3, server outage: the XMPP server (Prosody, ejabberd; on SQLite, and Prosody on
+// PostgreSQL) is stopped for 10 s in the middle of load. The invites API does not need it and keeps creating; registration needs
 // it, so it answers 503 and spends nothing; the component is back soon after the server returns.
 import { expect } from "chai";
-import { SERVER_KINDS, SERVER_NAMES, type TestXmppServer } from "../harness/servers.js";
-import { existing, loadSuite, report, sleep, type ServerProcess } from "./server.js";
+import { SERVER_NAMES, type TestXmppServer } from "../harness/servers.js";
+import { existing, loadSuite, report, runName, sleep, SUITE_RUNS, type ServerProcess } from "./server.js";
 import { byStatus, createInvite, inviteUses, newPassword, openForm, api } from "./web.js";
 
 const OUTAGE_MS = 10_000;
@@ -11,14 +11,13 @@ const OUTAGE_MS = 10_000;
 interface Made { id: string; token: string; users: string[] }
 interface Shot { at: number; status: number; user?: string }
 
-for (const kind of SERVER_KINDS) {
-describe(`reliability 3: XMPP server outage (${SERVER_NAMES[kind]})`, function () {
+for (const { kind, store } of SUITE_RUNS) describe(`reliability 3: XMPP server outage (${runName({ kind, store })})`, function () {
   let xmpp: TestXmppServer;
   let server: ServerProcess;
   let key: string;
   const password = newPassword();
 
-  const suite = loadSuite(kind);
+  const suite = loadSuite({ kind, store });
   before(() => { ({ xmpp, server, key } = suite); });
 
   it("keeps the API creating, answers registration 503 without spending, and reconnects within 5 s", async function () {
@@ -94,7 +93,6 @@ describe(`reliability 3: XMPP server outage (${SERVER_NAMES[kind]})`, function (
     }
     for (const s of regDuring) expect(accounts.has(`${s.user}@localhost`), s.user).to.equal(false);
 
-    report(`outage: ${SERVER_NAMES[kind]} down ${OUTAGE_MS / 1000} s; API ${createsDuring.length} creates during it, all 201; registration ${regDuring.length} answers during it, all 503, 0 uses spent; ${accounts.size} accounts = ${completed} completed uses overall; component back ${(reconnectMs / 1000).toFixed(1)} s after the server`);
+    report(`outage (${runName({ kind, store })}): ${SERVER_NAMES[kind]} down ${OUTAGE_MS / 1000} s; API ${createsDuring.length} creates during it, all 201; registration ${regDuring.length} answers during it, all 503, 0 uses spent; ${accounts.size} accounts = ${completed} completed uses overall; component back ${(reconnectMs / 1000).toFixed(1)} s after the server`);
   });
 });
-}

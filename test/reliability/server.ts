@@ -10,10 +10,26 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
-import { startProsodyServer, startServer as startXmppServer, type ServerKind, type TestXmppServer } from "../harness/servers.js";
+import { SERVER_NAMES, startProsodyServer, startServer as startXmppServer, type ServerKind, type TestXmppServer } from "../harness/servers.js";
 import type { TestProsody } from "../harness/prosody.js";
 import { freePort } from "../harness/ports.js";
+import { testPostgres } from "../harness/postgres.js";
 export { freePort };
+
+/** The stores the load cases run on (XI_STORES=sqlite or postgres picks one). */
+export const SUITE_STORES = (process.env["XI_STORES"] ?? "sqlite,postgres").split(",").filter((s): s is "sqlite" | "postgres" => s === "sqlite" || s === "postgres");
+
+/**
+ * Config for servers sharing one store: a fresh database on the test PostgreSQL, or one
+ * SQLite file in a directory of its own that every server given these options opens.
+ */
+export async function sharedStore(kind: "sqlite" | "postgres"): Promise<Record<string, unknown>> {
+  if (kind === "postgres") return { store: await (await testPostgres()).createDatabase("suite") };
+  const dir = mkdtempSync(join(tmpdir(), "xi-shared-"));
+  cleanups.push(dir);
+  dbFiles.push(join(dir, "invites.sqlite"), join(dir, "invites.sqlite-wal"));
+  return { data_dir: dir, store: "sqlite://invites.sqlite" };
+}
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -51,6 +67,8 @@ export function existing(xmpp: TestXmppServer, jids: string[]): Promise<Set<stri
   return xmpp.existing(jids);
 }
 
+export interface Health { status: string; component: { state: string; link?: "held" | "standby" } }
+
 export interface ServerProcess {
   readonly dir: string;
   readonly configPath: string;
@@ -66,6 +84,8 @@ export interface ServerProcess {
   alive(): boolean;
   /** Runs the real `node bin/invitectl.js --config FILE ...`. */
   ctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** GET /health, or undefined when it does not answer. */
+  health(): Promise<Health | undefined>;
   /** Makes an API key with every scope and returns ID/SECRET (remembered as a secret). */
   apiKey(name?: string): Promise<string>;
   output(): string;
@@ -94,7 +114,7 @@ export async function startServer(xmpp: ServerFor, options: Record<string, unkno
     log: { level: "debug", file: "server.log" },
     ...(xmpp.productConfig ?? {}),
     ...options,
-  }));
+  }), { mode: 0o600 });
   let child: ChildProcess | undefined;
   let out = "";
 
@@ -103,6 +123,9 @@ export async function startServer(xmpp: ServerFor, options: Record<string, unkno
       const r = await fetch(new URL("health", baseUrl));
       return r.status === 200;
     } catch { return false; }
+  }
+  async function health(): Promise<Health | undefined> {
+    try { return (await (await fetch(new URL("health", baseUrl))).json()) as Health; } catch { return undefined; }
   }
 
   const server: ServerProcess = {
@@ -141,6 +164,7 @@ export async function startServer(xmpp: ServerFor, options: Record<string, unkno
       clearTimeout(timer);
     },
     alive: () => !!child && child.exitCode === null && child.signalCode === null,
+    health,
     async ctl(args) {
       try {
         const r = await run(process.execPath, [join(root, "bin/invitectl.js"), "--config", configPath, ...args], { cwd: dir });
@@ -161,24 +185,48 @@ export async function startServer(xmpp: ServerFor, options: Record<string, unkno
   return server;
 }
 
-/** What a load case (crash, outage) needs: one XMPP server, one server process without rate limits, an API key. */
-export interface LoadSuite { xmpp: TestXmppServer; server: ServerProcess; key: string }
+/** What a load case (crash, outage) needs: one XMPP server, server processes without rate limits on one store, an API key. */
+export interface LoadSuite { xmpp: TestXmppServer; server: ServerProcess; servers: ServerProcess[]; key: string }
 
-/** Registers the before/after hooks that start and stop a LoadSuite; its fields are set once `before` has run. */
-export function loadSuite(kind: ServerKind): LoadSuite {
+/** One run of a load case: which XMPP server, which store. */
+export interface SuiteRun { kind: ServerKind; store: "sqlite" | "postgres" }
+
+/**
+ * The runs of the load cases: both XMPP servers on SQLite, and Prosody on PostgreSQL. Every
+ * server and every store is covered without the whole cross product, which would double the
+ * suite's time for no new path (the store and the XMPP server meet only in the admin port).
+ * XI_SERVERS and XI_STORES narrow it (e.g. XI_STORES=postgres).
+ */
+export const SUITE_RUNS: readonly SuiteRun[] = ([["prosody", "sqlite"], ["ejabberd", "sqlite"], ["prosody", "postgres"]] as const)
+  .filter(([k, st]) => (process.env["XI_SERVERS"] ?? "prosody,ejabberd").split(",").includes(k) && SUITE_STORES.includes(st))
+  .map(([kind, store]) => ({ kind, store }));
+
+export const runName = (r: SuiteRun) => `${SERVER_NAMES[r.kind]}, ${r.store === "postgres" ? "PostgreSQL" : "SQLite"}`;
+
+/**
+ * Registers the before/after hooks that start and stop a LoadSuite; its fields are set once
+ * `before` has run. `servers` processes share one store of the given kind.
+ */
+export function loadSuite(opts: SuiteRun & { servers?: number }): LoadSuite {
   const suite = {} as LoadSuite;
   before(async function () {
     this.timeout(120_000);
-    suite.xmpp = await startSuiteServer(kind);
-    suite.server = await startServer(suite.xmpp, {
-      register_rate_limit: 0, register_lookup_rate_limit: 0, inapp_rate_limit: 0,
-      invites_api_rate_limit: "1000000/second", invites_api_rate_burst: 1_000_000,
-    });
+    suite.xmpp = await startSuiteServer(opts.kind);
+    const store = await sharedStore(opts.store);
+    suite.servers = [];
+    for (let i = 0; i < (opts.servers ?? 1); i++) {
+      suite.servers.push(await startServer(suite.xmpp, {
+        register_rate_limit: 0, register_lookup_rate_limit: 0, inapp_rate_limit: 0,
+        invites_api_rate_limit: "1000000/second", invites_api_rate_burst: 1_000_000,
+        ...store,
+      }));
+    }
+    suite.server = suite.servers[0]!;
     suite.key = await suite.server.apiKey();
   });
   after(async function () {
     this.timeout(60_000);
-    await suite.server?.stop();
+    for (const s of suite.servers ?? []) await s.stop();
     await suite.xmpp?.destroy();
   });
   return suite;

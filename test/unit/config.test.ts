@@ -40,6 +40,11 @@ describe("config", () => {
     expect(problemsOf(() => checkConfig({ ...base, ejabberd_api: { url: "ftp://x" } }, "/etc/xi.yml"))[0]).to.contain("ejabberd_api.url");
   });
 
+  it("names the store URIs it takes (redis:// and the @keyv packages are no longer used)", () => {
+    const p = problemsOf(() => checkConfig({ ...base, store: "redis://127.0.0.1" }, "/etc/xi.yml"));
+    expect(p).to.deep.equal(["/etc/xi.yml: store: use sqlite://FILE (relative to data_dir), postgres://USER:PASSWORD@HOST:PORT/DATABASE, or memory://"]);
+  });
+
   it("names a missing secret", () => {
     const p = problemsOf(() => checkConfig({ ...base, component: { jid: "invites.localhost" } }, "/etc/xi.yml"));
     expect(p).to.deep.equal(['/etc/xi.yml: component: missing required key "secret"']);

@@ -1,8 +1,6 @@
-// invites_email's pure parts: sealing links with the key file, and the message texts.
+// invites_email's pure parts: sealing links, and the message texts.
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { randomBytes } from "node:crypto";
 import { compose, defaultNext } from "../../modules/invites_email/compose.js";
 import { Sealer } from "../../modules/invites_email/seal.js";
 import type { Invite } from "../../modules/invites/types.js";
@@ -15,37 +13,19 @@ const invite = (over: Partial<Invite> = {}): Invite => ({
 const LINK = "https://chat.example.org/invites_page?TOKEN123";
 
 describe("invites_email: sealed links", () => {
-  let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), "xi-seal-")); });
-  afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
-
-  it("creates the key file 0600 once, and a second process reads the same key", () => {
-    const file = join(dir, "k");
-    const a = Sealer.open(file);
-    expect(statSync(file).mode & 0o777).to.equal(0o600);
-    const key = readFileSync(file, "utf8");
-    const b = Sealer.open(file);
-    expect(readFileSync(file, "utf8")).to.equal(key);
-    expect(b.open(a.seal(LINK))).to.equal(LINK);
-  });
-
   it("seals without the text showing, and opens nothing sealed with another key or damaged", () => {
-    const a = Sealer.open(join(dir, "a")), b = Sealer.open(join(dir, "b"));
+    const a = new Sealer(randomBytes(32)), b = new Sealer(randomBytes(32));
     const sealed = a.seal(LINK);
     expect(sealed).not.to.include("TOKEN123");
+    expect(a.open(sealed)).to.equal(LINK);
     expect(a.seal(LINK)).not.to.equal(sealed); // a fresh IV each time
     expect(b.open(sealed)).to.equal(undefined);
     expect(a.open(sealed.slice(0, -2) + (sealed.endsWith("A") ? "BB" : "AA"))).to.equal(undefined);
     expect(a.open("garbage")).to.equal(undefined);
   });
 
-  it("refuses a key file that holds no 32-byte key", () => {
-    const file = join(dir, "short");
-    Sealer.open(file);
-    // Overwritten with something else by hand.
-    rmSync(file);
-    writeFileSync(file, "c2hvcnQ=\n");
-    expect(() => Sealer.open(file)).to.throw("32-byte key");
+  it("takes only a 32-byte key", () => {
+    expect(() => new Sealer(randomBytes(16))).to.throw("32 bytes");
   });
 });
 

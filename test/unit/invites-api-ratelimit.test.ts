@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Buckets, parseRate } from "../../modules/invites_api/ratelimit.js";
+import { parseRate, windowOf } from "../../modules/invites_api/ratelimit.js";
 
 describe("invites_api rate limits (unit)", () => {
   it("parses rates", () => {
@@ -9,28 +9,10 @@ describe("invites_api rate limits (unit)", () => {
     for (const bad of ["", "60", "0/minute", "x/minute", "60/fortnightish", 60]) expect(parseRate(bad), String(bad)).to.equal(undefined);
   });
 
-  it("allows the burst, then refuses with Retry-After until tokens refill", () => {
-    const b = new Buckets({ count: 60, perMs: 60_000 }, 3);
-    const t0 = 1_000_000;
-    for (let i = 0; i < 3; i++) expect(b.take("k", t0).ok).to.equal(true);
-    const refused = b.take("k", t0);
-    expect(refused).to.deep.equal({ ok: false, retryAfterS: 1 });
-    expect(b.take("other", t0).ok).to.equal(true);
-    expect(b.take("k", t0 + 1000).ok).to.equal(true);
-    expect(b.take("k", t0 + 1000).ok).to.equal(false);
-  });
-
-  it("check() does not take a token", () => {
-    const b = new Buckets({ count: 1, perMs: 60_000 }, 1);
-    expect(b.check("ip", 0).ok).to.equal(true);
-    expect(b.check("ip", 0).ok).to.equal(true);
-    b.take("ip", 0);
-    expect(b.check("ip", 0)).to.deep.equal({ ok: false, retryAfterS: 60 });
-  });
-
-  it("stays bounded in memory", () => {
-    const b = new Buckets({ count: 1, perMs: 60_000 }, 1, 100);
-    for (let i = 0; i < 1000; i++) b.take(`ip${i}`, 0);
-    expect(b.size).to.be.at.most(100);
+  it("turns a rate and a burst into a window of the burst over the time the rate takes to earn it", () => {
+    expect(windowOf({ count: 60, perMs: 60_000 }, 20)).to.deep.equal({ points: 20, durationMs: 20_000 });
+    expect(windowOf({ count: 10, perMs: 60_000 }, 10)).to.deep.equal({ points: 10, durationMs: 60_000 });
+    expect(windowOf({ count: 1, perMs: 86_400_000 }, 20)).to.deep.equal({ points: 20, durationMs: 20 * 86_400_000 });
+    expect(windowOf({ count: 1_000_000, perMs: 1_000 }, 1_000_000).durationMs).to.equal(1_000);
   });
 });

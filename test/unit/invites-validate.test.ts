@@ -67,9 +67,9 @@ describe("invites: validation reasons and status", () => {
     // A pending use is not "used" in listings: it may still be released.
     expect(inviteStatus(invite({ reservations: pending, usesPending: 1 }), NOW)).to.equal("pending");
   });
-  it("lets an abandoned reservation's slot be taken again", () => {
+  it("keeps an old reservation's slot: only settling it (complete, release, recovery) gives the use back", () => {
     const stale = { r1: { username: "a", at: NOW - RESERVATION_TTL_MS - 1 } };
-    expect(validateInvite(invite({ reservations: stale, usesPending: 1 }), NOW).ok).to.equal(true);
+    expect(validateInvite(invite({ reservations: stale, usesPending: 1 }), NOW)).to.deep.include({ ok: false, reason: "used_up" });
   });
   it("treats uses_allowed null as unlimited", () => {
     expect(validateInvite(invite({ usesAllowed: null, usesCompleted: 1000 }), NOW).ok).to.equal(true);

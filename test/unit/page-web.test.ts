@@ -1,8 +1,9 @@
+import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { esc, html, raw, safeUrl } from "../../web/html.js";
 import { negotiate, translator } from "../../web/i18n.js";
 import { buildApps, checkSiteApps, detectPlatform, renderLinkTemplate, sortApps } from "../../web/apps.js";
-import { CsrfSigner, RateLimiter } from "../../web/security.js";
+import { CsrfSigner } from "../../web/security.js";
 import { tokenFromQuery } from "../../modules/invites_page/index.js";
 import { ShortCodes } from "../../modules/invites_page/shortcodes.js";
 import { checkPassword, checkPolicyOption, DEFAULT_POLICY } from "../../modules/invites_register/policy.js";
@@ -79,15 +80,6 @@ describe("page helpers", () => {
     expect(checkSiteApps([{ name: "X", download: { buttons: [{ text: "no url" }] } }])).to.match(/needs a "url"/);
   });
 
-  it("counts hits per key per window and says when to retry", () => {
-    const rl = new RateLimiter(3, 60_000);
-    expect([1, 2, 3, 4].map(() => rl.hit("1.2.3.4", 1000))).to.deep.equal([true, true, true, false]);
-    expect(rl.hit("5.6.7.8", 1000)).to.equal(true);
-    expect(rl.retryAfter("1.2.3.4", 31_000)).to.equal(30);
-    expect(rl.hit("1.2.3.4", 61_001)).to.equal(true);
-    expect(new RateLimiter(0).hit("x")).to.equal(true);
-  });
-
   it("accepts a CSRF token only with the same cookie and invite token", () => {
     const s = new CsrfSigner(Buffer.alloc(32, 7));
     const t = s.sign("cookie-a", "invite-1");
@@ -105,15 +97,19 @@ describe("page helpers", () => {
     expect(tokenFromQuery("/invites_page")).to.equal(undefined);
   });
 
-  it("keeps short code tokens encrypted under a hashed key", async () => {
+  it("keeps short code tokens encrypted under a key that needs the host secret as well as the code", async () => {
     const store = memoryStore<{ iv: string; data: string; tag: string }>();
-    const codes = new ShortCodes(store);
+    const codes = new ShortCodes(store, Buffer.alloc(32, 7));
     await codes.put("ABCD2345", "the-secret-token-value", Date.now() + 60_000);
     const [key] = [...store.map.keys()];
     expect(key).not.to.include("ABCD2345");
+    // Not the plain hash of the code an attacker with the store could compute for every code.
+    expect(key).not.to.equal(createHash("sha256").update("xmpp-invites/short-code/id\nABCD2345").digest("hex"));
     expect(JSON.stringify([...store.map.values()])).not.to.include("the-secret-token-value");
     expect(await codes.token("ABCD2345")).to.equal("the-secret-token-value");
     expect(await codes.token("ABCD2346")).to.equal(undefined);
+    // The same store with another host secret: the code opens nothing.
+    expect(await new ShortCodes(store, Buffer.alloc(32, 8)).token("ABCD2345")).to.equal(undefined);
   });
 
   it("applies the password policy", () => {
