@@ -69,6 +69,8 @@ export async function runCtl(host: Host | undefined, argv: string[], io: CtlIo, 
           for (const [k, o] of Object.entries(cmd.flags ?? {})) b.option(k, toYargs(o));
           return b;
         }, async (args) => {
+          // yargs still calls the handler after a failed check (e.g. --lang outside its choices): do nothing then.
+          if (usage !== undefined) return;
           try {
             await cmd.run(args as Record<string, unknown>, out);
           } catch (err) {

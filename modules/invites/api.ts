@@ -11,7 +11,7 @@ import { looksLikeId, looksLikeToken } from "./tokens.js";
 import { buildUri } from "./uri.js";
 import { checkUsername, prepareUsername } from "./username.js";
 import { inviteStatus, validateInvite } from "./validate.js";
-import type { CreateOptions, CreatedInvite, Invite, InviteType, InvitesApi, Reservation, UpdateOptions, Validation } from "./types.js";
+import type { CreateOptions, CreatedInvite, Invite, InviteDetail, InviteType, InvitesApi, Reservation, UpdateOptions, Validation } from "./types.js";
 
 export interface ApiSettings extends CreateSettings {
   retentionMs: number;
@@ -175,6 +175,17 @@ export function createApi({ repo, settings, fire, log, now = Date.now, owner, re
     },
     delete: (id) => repo.remove(id),
     list: (filter) => listInvites(repo, filter, now()),
+    async details(list) {
+      const details = new Map<string, Record<string, InviteDetail>>();
+      if (list.length === 0) return details;
+      try {
+        await fire("invite-details", { invites: list, details });
+      } catch (err) {
+        // Details are extra: the invites themselves are still shown.
+        log.warn({ err }, "an invite-details handler failed");
+      }
+      return details;
+    },
     sweep: (at) => sweepInvites(repo.db, settings.retentionMs, at ?? now()),
     uriFor: buildUri,
     checkUsername: (input) => checkUsername(input, { maxLength: settings.maxUsernameLength }),

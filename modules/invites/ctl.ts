@@ -8,6 +8,7 @@ import { errors } from "./errors.js";
 import { parseUses, parseWhen } from "./parse.js";
 import { LIST_HEADER, iso, listLine, publicView, showLines } from "./format.js";
 import { parseBareJid } from "./uri.js";
+import { LANGS } from "../../web/i18n.js";
 import type { InviteRepo } from "./repo.js";
 import type { CreateOptions, CreatedInvite, Invite, InviteStatus, InviteType, InvitesApi } from "./types.js";
 
@@ -37,6 +38,8 @@ const COMMON: Record<string, CtlOption> = {
   "not-before": s("Not valid before this time (duration from now or ISO 8601 date)"),
   note: s("Note for admins"),
   "short-code": b("Also issue a short code to read out (short_code_ttl)"),
+  email: s("Email address the invite is for (invites_email sends it there)"),
+  lang: s("The invitee's language, for the email", { choices: [...LANGS] }),
   qr: b("Print a QR code of the link in the terminal"),
 };
 const ROLES: Record<string, CtlOption> = {
@@ -65,17 +68,21 @@ export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: Inv
       roles: list(args, "role"),
       groups: list(args, "group"),
       shortCode: arg(args, "short-code") === true,
+      email: str(args, "email") ?? null,
+      ...(str(args, "lang") === undefined ? {} : { extra: { lang: str(args, "lang") } }),
     };
   }
 
   async function report(created: CreatedInvite, args: Args, out: CtlOutput): Promise<void> {
     const { invite } = created;
+    const details = (await api.details([invite])).get(invite.id);
     if (out.wantsJson) {
-      out.json({ ...publicView(invite, api.status(invite)), link: created.link, uri: created.uri, landing_url: created.landingUrl ?? null, short_url: created.shortUrl ?? null });
+      out.json({ ...publicView(invite, api.status(invite), details), link: created.link, uri: created.uri, landing_url: created.landingUrl ?? null, short_url: created.shortUrl ?? null });
       return;
     }
     out.print(created.link);
     if (invite.shortCode) out.print(`Short code: ${formatCode(invite.shortCode)} (valid until ${iso(invite.shortCodeExpiresAt)})${created.shortUrl ? ` ${created.shortUrl}` : ""}`);
+    for (const [name, d] of Object.entries(details ?? {})) out.print(`${name.replace(/_/g, " ")}: ${d.text}`);
     if (arg(args, "qr") === true) out.print(await QRCode.toString(created.link, { type: "terminal", small: true }));
   }
 
@@ -115,14 +122,14 @@ export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: Inv
       command: "create_account <target>",
       describe: "Create an invite to register an account on HOST (or for the username in JID)",
       positionals: { target: s("HOST, or JID to bind the username") },
-      flags: { username: s("Bind the invite to this username"), email: s("Email address the invite is for"), ...COMMON, ...ROLES },
+      flags: { username: s("Bind the invite to this username"), ...COMMON, ...ROLES },
       async run(args, out) {
         const target = parseBareJid(String(args.target));
         if (!target) throw errors.bad_jid(`${JSON.stringify(args.target)} is neither a host nor a JID`, { field: "target" });
         const host = checkHost(target.domain, hosts());
         const flag = str(args, "username");
         if (flag !== undefined && target.local !== undefined && flag !== target.local) throw errors.bad_request(`--username ${JSON.stringify(flag)} contradicts the JID ${JSON.stringify(args.target)}`, { field: "username" });
-        const created = await api.createAccount({ ...common(args), host, username: flag ?? target.local ?? null, email: str(args, "email") ?? null });
+        const created = await api.createAccount({ ...common(args), host, username: flag ?? target.local ?? null });
         await report(created, args, out);
       },
     }),
@@ -142,7 +149,7 @@ export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: Inv
       command: "create_reset <jid>",
       describe: "Create a password reset invite for an existing account",
       positionals: { jid: s("The account") },
-      flags: { "expires-after": COMMON["expires-after"]!, note: COMMON.note!, "short-code": COMMON["short-code"]!, qr: COMMON.qr! },
+      flags: { "expires-after": COMMON["expires-after"]!, note: COMMON.note!, "short-code": COMMON["short-code"]!, qr: COMMON.qr!, email: COMMON.email!, lang: COMMON.lang! },
       async run(args, out) {
         const { local, host } = localJid(args.jid, "jid");
         const created = await api.createReset({ ...common(args), host, username: local, roles: [], groups: [], usesAllowed: 1 });
@@ -171,10 +178,11 @@ export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: Inv
           found.push(...page.invites);
           cursor = page.cursor;
         } while (cursor !== undefined && found.length < limit);
-        if (out.wantsJson) return out.json({ invites: found.map((i) => publicView(i, api.status(i))), cursor: cursor ?? null });
+        const details = await api.details(found);
+        if (out.wantsJson) return out.json({ invites: found.map((i) => publicView(i, api.status(i), details.get(i.id))), cursor: cursor ?? null });
         if (found.length === 0) out.print(`No invites on ${host}${filter.status ? ` with status ${filter.status}` : ""}`);
         else out.print(LIST_HEADER);
-        for (const i of found) out.print(listLine(i, api.status(i)));
+        for (const i of found) out.print(listLine(i, api.status(i), details.get(i.id)));
         if (cursor !== undefined) out.print(`(more: --cursor ${cursor})`);
       },
     }),
@@ -184,8 +192,9 @@ export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: Inv
       positionals: HOST_AND_TOKEN,
       async run(args, out) {
         const found = await findOn(String(args.host), String(args.token));
-        if (out.wantsJson) out.json(publicView(found, api.status(found)));
-        else for (const line of showLines(found, api.status(found))) out.print(line);
+        const details = (await api.details([found])).get(found.id);
+        if (out.wantsJson) out.json(publicView(found, api.status(found), details));
+        else for (const line of showLines(found, api.status(found), details)) out.print(line);
       },
     }),
     invite({

@@ -54,6 +54,11 @@ export interface CreatedInvite {
   link: string;
   /** Short link /i/CODE when a short code was asked for. */
   shortUrl: string | undefined;
+  /**
+   * What invite-created handlers took on that the creator asked for in `extra` (e.g.
+   * "preactivation"), so that a creator can tell a request no loaded module honoured.
+   */
+  handled?: string[];
 }
 
 export interface CreateOptions {
@@ -111,6 +116,18 @@ export interface InviteCreatedEvent { created: CreatedInvite }
 export interface InviteEvent { invite: Invite; by?: string }
 export interface InviteReservationEvent { invite: Invite; reservationId: string; username: string }
 
+/** What another module knows about an invite, for admin views (invitectl, the JSON API). */
+export interface InviteDetail {
+  /** A word or two for list lines, e.g. "sent". */
+  short: string;
+  /** One line for `invite show`, e.g. "failed (550 mailbox unavailable)". */
+  text: string;
+  /** The JSON form (ctl --json, the JSON API). */
+  json: unknown;
+}
+/** Payload of invite-details: handlers add details by invite id, under a snake_case name ("email_delivery"). */
+export interface InviteDetailsEvent { invites: Invite[]; details: Map<string, Record<string, InviteDetail>> }
+
 export interface InvitesApi {
   createAccount(opts: CreateOptions): Promise<CreatedInvite>;
   /** Contact invite: opts.inviter is required; allowRegistration makes it account_and_contact. */
@@ -147,6 +164,8 @@ export interface InvitesApi {
   update(id: string, changes: UpdateOptions, by?: string): Promise<Invite>;
   delete(id: string): Promise<boolean>;
   list(filter: ListFilter): Promise<ListPage>;
+  /** What other modules know about these invites (invite-details), by invite id; a failing handler is logged and left out. */
+  details(invites: Invite[]): Promise<Map<string, Record<string, InviteDetail>>>;
   /** Deletes invites expired or used up more than invite_retention ago; returns how many. */
   sweep(now?: number): Promise<number>;
   /** xmpp: URI for an invite and its token. */

@@ -28,7 +28,7 @@ export interface CommandDeps {
 }
 
 /** Where an invites error names one of its fields, the form field to name instead. */
-const FIELD_MAP = { username: "username", uses: "uses", expires: "expires-after", note: "note", roles: "roles", groups: "groups", host: "host" };
+const FIELD_MAP = { username: "username", uses: "uses", expires: "expires-after", note: "note", roles: "roles", groups: "groups", host: "host", email: "email" };
 const EXPIRES_DESC = 'A duration such as "1 week", "2d" or "12h", or a date such as 2026-12-01. Empty: the server default.';
 
 function created(c: CreatedInvite, title: string, what: string): AdhocResponse {
@@ -89,6 +89,7 @@ function accountForm(deps: CommandDeps, req: AdhocRequest): DataForm {
     );
   }
   fields.push(
+    { var: "email", type: "text-single", label: "Email address (optional)", desc: "Where to send the invite, when this service sends email" },
     { var: "note", type: "text-single", label: "Note (for you, not shown to the invitee)" },
     { var: "short-code", type: "boolean", label: "Also make a short code (to type or read out)", value: "0" },
   );
@@ -127,6 +128,7 @@ export function createAccountCommand(deps: CommandDeps, permission: Permission):
         usesAllowed: usesValue(v, "uses"),
         roles: listValue(v, "roles"), groups: listValue(v, "groups"),
         note: textValue(v, "note") ?? null,
+        email: textValue(v, "email") ?? null,
         shortCode: boolValue(v, "short-code"),
       };
       const defined = Object.fromEntries(Object.entries(opts).filter(([, x]) => x !== undefined)) as typeof opts;

@@ -4,7 +4,7 @@
 import type { CreatedInvite, InviteType, InvitesApi } from "../invites/types.js";
 import { errors } from "./errors.js";
 import type { ApiKey } from "./keys.js";
-import { requireExpiry, requireGroups, requireInviter, requireOperation, requireResetTarget, requireRoles, requireType, requireUses } from "./scope.js";
+import { requireEmail, requireExpiry, requireGroups, requireInviter, requireOperation, requireResetTarget, requireRoles, requireType, requireUses } from "./scope.js";
 
 export interface CreateInput {
   type: InviteType;
@@ -17,6 +17,12 @@ export interface CreateInput {
   roles?: string[];
   groups?: string[];
   note?: string | null;
+  /** Where invites_email sends the invite. */
+  email?: string;
+  /** The invitee's language (the email's). */
+  lang?: string;
+  /** Hold the username for the email's owner (invites_email's pre-activation). */
+  preactivate?: boolean;
 }
 
 export interface KeyDeps {
@@ -37,6 +43,12 @@ export async function createForKey(d: KeyDeps, key: ApiKey, input: CreateInput, 
     const domain = input.inviter.slice(input.inviter.lastIndexOf("@") + 1).toLowerCase();
     if (domain !== key.host) throw errors.out_of_scope(`inviter must be an account on ${key.host}, the host of this API key`, { field: "inviter" });
   }
+  if (input.email !== undefined || input.preactivate) requireEmail(s, input.preactivate === true);
+  if (input.preactivate) {
+    if (input.type !== "account" || input.username === undefined || input.email === undefined || (input.uses ?? 1) !== 1) {
+      throw errors.bad_parameter("preactivate needs type account, username, email and a single use", { field: "preactivate" });
+    }
+  }
   const contact = input.type === "contact" || input.type === "account_and_contact";
   const inviter = contact ? requireInviter(s, input.inviter) : undefined;
   if (input.type === "reset" && input.username !== undefined) {
@@ -53,8 +65,16 @@ export async function createForKey(d: KeyDeps, key: ApiKey, input: CreateInput, 
     ...(input.roles ? { roles: input.roles } : {}),
     ...(input.groups ? { groups: input.groups } : {}),
     ...(input.note !== undefined ? { note: input.note } : {}),
+    ...(input.email !== undefined ? { email: input.email } : {}),
+    ...(input.lang !== undefined || input.preactivate ? { extra: { ...(input.lang !== undefined ? { lang: input.lang } : {}), ...(input.preactivate ? { preactivation: true } : {}) } } : {}),
   };
-  return make(d.invites, { ...input, ...(inviter === undefined ? {} : { inviter }) }, base);
+  const created = await make(d.invites, { ...input, ...(inviter === undefined ? {} : { inviter }) }, base);
+  if (input.preactivate && !created.handled?.includes("preactivation")) {
+    // No loaded module holds the name: an invite that promised it must not stay.
+    await d.invites.delete(created.invite.id);
+    throw errors.unavailable("Pre-activation needs the invites_email module (add it to modules_enabled)", { field: "preactivate" });
+  }
+  return created;
 }
 
 type Base = Parameters<InvitesApi["createAccount"]>[0];

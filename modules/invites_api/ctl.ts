@@ -35,6 +35,8 @@ export function ctlCommands(keys: KeyStore, hosts: readonly string[], now: () =>
         "any-inviter": { type: "boolean", describe: "Let the key name any local user as the inviter (an admin's key)", default: false },
         "reset-users": { ...str, describe: "Usernames a reset key may reset, comma-separated, or * (default: any user but admins)" },
         "reset-admins": { type: "boolean", describe: "Let a reset key reset admins' accounts too", default: false },
+        email: { type: "boolean", describe: "Let the key have invites emailed (the email field; needs invites_email)", default: false },
+        preactivate: { type: "boolean", describe: "Let the key pre-activate accounts (preactivate: hold a username for an email address; implies --email)", default: false },
         "expires-after": { ...str, describe: "The key stops working after this long, e.g. 90d (default: never)" },
       },
       async run(args, out) {
@@ -49,6 +51,7 @@ export function ctlCommands(keys: KeyStore, hosts: readonly string[], now: () =>
         const scope = parseScope({
           scope: args["scope"], types: args["types"], maxUses: args["max-uses"], maxExpiry: args["max-expiry"], roles: args["roles"], groups: args["groups"],
           inviter, anyInviter: args["any-inviter"], resetUsers: args["reset-users"], resetAdmins: args["reset-admins"],
+          email: args["email"], preactivate: args["preactivate"],
         });
         const methods = (splitList(args["methods"])?.map((m) => m.toUpperCase()) ?? [...METHODS]) as Method[];
         const badMethod = methods.find((m) => !(METHODS as readonly string[]).includes(m));

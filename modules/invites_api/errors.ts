@@ -16,6 +16,8 @@ export const errors = defineErrors("invites_api", {
   repeated_parameter: { status: 400, type: "modify", condition: "bad-request", message: "A parameter was given more than once" },
   bad_parameter: { status: 400, type: "modify", condition: "bad-request", message: "Invalid parameter value" },
   not_found: { status: 404, type: "cancel", condition: "item-not-found", message: "No such invite" },
+  // A feature this service was not set up for (a module not enabled).
+  unavailable: { status: 501, type: "cancel", condition: "feature-not-implemented", message: "Not available on this service" },
   // Rate limits (429 carries Retry-After).
   rate_limited: { status: 429, type: "wait", condition: "resource-constraint", message: "Too many requests with this API key; retry later" },
   auth_rate_limited: { status: 429, type: "wait", condition: "policy-violation", message: "Too many failed authentication attempts from this address; retry later" },

@@ -1,6 +1,7 @@
 // JSON Schemas (2020-12) of the JSON API. The validators and the OpenAPI document use
 // these same objects, so the documentation cannot drift from what is enforced.
 import { INVITE_TYPES } from "./scope.js";
+import { LANGS } from "../../web/i18n.js";
 
 const STATUSES = ["pending", "used", "expired", "revoked"] as const;
 
@@ -28,6 +29,9 @@ export const CreateInviteBody = {
     roles: labels("roles given to the new account"),
     groups: labels("groups the new account joins"),
     note,
+    email: { type: "string", minLength: 3, maxLength: 254, description: "send the invite to this address (needs invites_email and a key made with --email)" },
+    lang: { enum: LANGS, description: "the invitee's language, for the email (default: email_lang)" },
+    preactivate: { type: "boolean", description: "pre-activation: hold username for the owner of email until the invite is used, revoked or expires (type account, one use; a key made with --preactivate)" },
   },
 } as const;
 
@@ -68,6 +72,9 @@ export const InviteJson = {
     host: { type: "string" },
     status: { enum: STATUSES },
     username: { type: ["string", "null"] },
+    email: { type: ["string", "null"] },
+    lang: { type: ["string", "null"] },
+    preactivated: { type: "boolean", description: "a pre-activation (holds its username)" },
     inviter: { type: ["string", "null"] },
     source: { type: "string" },
     roles: { type: "array", items: { type: "string" } },
@@ -81,6 +88,18 @@ export const InviteJson = {
     expires_at: { type: "string" },
     revoked_at: time,
     used_at: time,
+    email_delivery: {
+      type: "object",
+      description: "with invites_email, for an invite with an email: queued (waiting or between attempts), sent, or failed (last_error says why)",
+      properties: {
+        state: { enum: ["queued", "sent", "failed"] },
+        to: { type: "string" },
+        attempts: { type: "integer" },
+        last_error: { type: ["string", "null"] },
+        next_attempt_at: time,
+        sent_at: time,
+      },
+    },
   },
 } as const;
 

@@ -34,10 +34,14 @@ export interface Scope {
   resetUsers?: string[] | null;
   /** Whether reset invites may target admins (default false). */
   resetAdmins?: boolean;
+  /** Whether the key may have invites emailed (invites_email): mail goes out from this service's address. */
+  email?: boolean;
+  /** Whether the key may pre-activate accounts (hold a username for a person's email address). */
+  preactivate?: boolean;
 }
 
 /** What a key made without --scope may do: what a Prosody key does (single-use account invites). */
-export const DEFAULT_SCOPE: Scope = { operations: ["create"], types: ["account"], maxUses: 1, maxExpiryMs: null, roles: [], groups: [], inviter: null, anyInviter: false, resetUsers: null, resetAdmins: false };
+export const DEFAULT_SCOPE: Scope = { operations: ["create"], types: ["account"], maxUses: 1, maxExpiryMs: null, roles: [], groups: [], inviter: null, anyInviter: false, resetUsers: null, resetAdmins: false, email: false, preactivate: false };
 
 export interface ScopeFlags {
   scope?: unknown;
@@ -51,6 +55,8 @@ export interface ScopeFlags {
   anyInviter?: unknown;
   resetUsers?: unknown;
   resetAdmins?: unknown;
+  email?: unknown;
+  preactivate?: unknown;
 }
 
 /** "a,b" or ["a", "b,c"] -> ["a", "b", "c"]; undefined when the flag is absent. */
@@ -83,6 +89,8 @@ export function parseScope(flags: ScopeFlags): Scope {
     anyInviter: flags.anyInviter === true,
     resetUsers: splitList(flags.resetUsers) ?? null,
     resetAdmins: flags.resetAdmins === true,
+    email: flags.email === true || flags.preactivate === true,
+    preactivate: flags.preactivate === true,
   };
 }
 
@@ -96,6 +104,8 @@ export function formatScope(s: Scope): string {
   if (s.anyInviter) parts.push("any-inviter");
   if (s.resetUsers) parts.push(`reset-users=${s.resetUsers.join(",")}`);
   if (s.resetAdmins) parts.push("reset-admins");
+  if (s.preactivate) parts.push("preactivate");
+  else if (s.email) parts.push("email");
   return parts.join(" ");
 }
 
@@ -150,6 +160,12 @@ export function requireInviter(s: Scope, asked: string | undefined): string {
   }
   if (asked === undefined) throw errors.bad_parameter("A contact invite needs inviter (the JID whose contact the new user becomes)", { field: "inviter" });
   return asked;
+}
+
+/** Emailing an invite, and pre-activating an account, each need the key to allow it. */
+export function requireEmail(s: Scope, preactivate: boolean): void {
+  if (preactivate && !s.preactivate) throw errors.out_of_scope("This API key may not pre-activate accounts (create it with --preactivate)", { field: "preactivate" });
+  if (!s.email) throw errors.out_of_scope("This API key may not have invites emailed (create it with --email)", { field: "email" });
 }
 
 /** A reset key resets only the accounts it lists, and admins only when allowed to. */

@@ -3,7 +3,7 @@
 // have made itself. Keys go only in the Authorization header here: a key in a URL ends up
 // in proxy and browser logs.
 import type { HttpRequest, HttpResponse } from "../../core/types.js";
-import type { CreatedInvite, Invite, InviteStatus, InviteType, InvitesApi, UpdateOptions } from "../invites/types.js";
+import type { CreatedInvite, Invite, InviteDetail, InviteStatus, InviteType, InvitesApi, UpdateOptions } from "../invites/types.js";
 import type { ApiKey } from "./keys.js";
 import { errors } from "./errors.js";
 import { createForKey, type KeyDeps } from "./create.js";
@@ -14,7 +14,7 @@ import { parseExpiry, parseUses, validator } from "./validate.js";
 
 type Authenticate = (req: HttpRequest, res: HttpResponse, queryKey: string | undefined) => Promise<ApiKey>;
 
-interface CreateBody { type?: InviteType; uses?: number | "unlimited"; expires_after?: string; expires_at?: string; username?: string; inviter?: string; roles?: string[]; groups?: string[]; note?: string | null }
+interface CreateBody { type?: InviteType; uses?: number | "unlimited"; expires_after?: string; expires_at?: string; username?: string; inviter?: string; roles?: string[]; groups?: string[]; note?: string | null; email?: string; lang?: string; preactivate?: boolean }
 interface UpdateBody { uses?: number | "unlimited"; expires_after?: string; expires_at?: string; note?: string | null; revoked?: boolean }
 interface ListParams { status?: InviteStatus; type?: InviteType; cursor?: string; limit: number }
 
@@ -25,18 +25,28 @@ const idPattern = new RegExp(InviteId.pattern);
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** The public JSON of an invite: never the token hash or the reservations. */
-export function inviteJson(invites: InvitesApi, i: Invite) {
-  return {
+/** The public JSON of an invite: never the token hash or the reservations; other modules' details (email_delivery) after its own fields. */
+export function inviteJson(invites: InvitesApi, i: Invite, details?: Record<string, InviteDetail>) {
+  const own: Record<string, unknown> = {
     id: i.id, type: i.type, host: i.host, status: invites.status(i),
-    username: i.username, inviter: i.inviter, source: i.source, roles: i.roles, groups: i.groups, note: i.note,
+    username: i.username, email: i.email, lang: typeof i.extra["lang"] === "string" ? i.extra["lang"] : null, preactivated: i.extra["preactivation"] === true,
+    inviter: i.inviter, source: i.source, roles: i.roles, groups: i.groups, note: i.note,
     uses_allowed: i.usesAllowed, uses_pending: i.usesPending, uses_completed: i.usesCompleted,
     created_at: iso(i.createdAt), not_before: iso(i.notBefore), expires_at: iso(i.expiresAt), revoked_at: iso(i.revokedAt), used_at: iso(i.usedAt),
   };
+  for (const [name, d] of Object.entries(details ?? {})) if (!(name in own)) own[name] = d.json;
+  return own;
 }
 
-export function createdJson(invites: InvitesApi, c: CreatedInvite) {
-  return { invite: inviteJson(invites, c.invite), token: c.token, uri: c.uri, landing_url: c.landingUrl ?? null, link: c.link };
+/** inviteJson of each, with what other modules know about them (one invite-details round). */
+export async function invitesJson(invites: InvitesApi, list: Invite[]) {
+  const details = await invites.details(list);
+  return list.map((i) => inviteJson(invites, i, details.get(i.id)));
+}
+
+export async function createdJson(invites: InvitesApi, c: CreatedInvite) {
+  const [invite] = await invitesJson(invites, [c.invite]);
+  return { invite, token: c.token, uri: c.uri, landing_url: c.landingUrl ?? null, link: c.link };
 }
 
 /** A JSON body, or {} when the request has none. */
@@ -85,10 +95,13 @@ export function v1Handlers(d: KeyDeps, authenticate: Authenticate, now: () => nu
         ...(body.roles !== undefined ? { roles: body.roles } : {}),
         ...(body.groups !== undefined ? { groups: body.groups } : {}),
         ...(body.note !== undefined ? { note: body.note } : {}),
+        ...(body.email !== undefined ? { email: body.email } : {}),
+        ...(body.lang !== undefined ? { lang: body.lang } : {}),
+        ...(body.preactivate !== undefined ? { preactivate: body.preactivate } : {}),
       }, at);
       res.setHeader("Location", `${req.baseUrl}/v1/invites/${created.invite.id}`);
       res.setHeader("Cache-Control", "no-store");
-      res.status(201).json(createdJson(invites, created));
+      res.status(201).json(await createdJson(invites, created));
     },
 
     async list(req: HttpRequest, res: HttpResponse) {
@@ -100,13 +113,13 @@ export function v1Handlers(d: KeyDeps, authenticate: Authenticate, now: () => nu
       // A key sees only invites inside its scope (a page may then hold fewer than limit).
       const at = now();
       const shown = page.invites.filter((i) => outOfScope(key.scope, key.host, i, at, d.isAdmin) === undefined);
-      res.json({ invites: shown.map((i) => inviteJson(invites, i)), next_cursor: page.cursor ?? null });
+      res.json({ invites: await invitesJson(invites, shown), next_cursor: page.cursor ?? null });
     },
 
     async read(req: HttpRequest, res: HttpResponse) {
       const { key } = await start(req, res, []);
       requireOperation(key.scope, "read");
-      res.json({ invite: inviteJson(invites, await ownInvite(key, String(req.params["id"]))) });
+      res.json({ invite: (await invitesJson(invites, [await ownInvite(key, String(req.params["id"]))]))[0] });
     },
 
     async update(req: HttpRequest, res: HttpResponse) {
@@ -131,14 +144,14 @@ export function v1Handlers(d: KeyDeps, authenticate: Authenticate, now: () => nu
       }
       let updated = Object.keys(changes).length ? await invites.update(invite.id, changes, by(key)) : invite;
       if (revoked === true) updated = await invites.revoke(invite.id, by(key));
-      res.json({ invite: inviteJson(invites, updated) });
+      res.json({ invite: (await invitesJson(invites, [updated]))[0] });
     },
 
     async revoke(req: HttpRequest, res: HttpResponse) {
       const { key } = await start(req, res, []);
       requireOperation(key.scope, "revoke");
       const invite = await ownInvite(key, String(req.params["id"]));
-      res.json({ invite: inviteJson(invites, await invites.revoke(invite.id, by(key))) });
+      res.json({ invite: (await invitesJson(invites, [await invites.revoke(invite.id, by(key))]))[0] });
     },
   };
 }

@@ -33,8 +33,11 @@ declare module "../../core/events.js" {
 /** Kept per account created through an invite (roles and groups the invite carried). */
 export interface AccountRecord {
   jid: string;
+  /** Through which invite, and who invited (the invite's inviter: a user, or null for an admin's ctl or API invite). */
   inviteId: string;
   inviter: string | null;
+  /** Who made that invite: "ctl", "api/key/<id>", "adhoc/<jid>" (absent in records written before it was kept). */
+  inviteSource?: string;
   roles: string[];
   groups: string[];
   source: string;

@@ -83,7 +83,7 @@ describe("invites_adhoc commands", () => {
       const types = Object.fromEntries(form.form!.fields.map((f) => [f.var, f.type]));
       expect(types).to.deep.equal({
         username: "text-single", "roster-subscription": "boolean", "expires-after": "text-single", uses: "text-single",
-        roles: "text-multi", groups: "text-multi", note: "text-single", "short-code": "boolean",
+        roles: "text-multi", groups: "text-multi", email: "text-single", note: "text-single", "short-code": "boolean",
       });
     });
 
@@ -91,11 +91,11 @@ describe("invites_adhoc commands", () => {
       await start();
       const res = await r.run(NODES.createAccount, ADMIN, {
         username: "Juliet", "roster-subscription": "0", "expires-after": "2d", uses: "3", roles: ["prosody:registered", "tester"],
-        groups: "family\nfriends", note: "from the ball", "short-code": "1",
+        groups: "family\nfriends", note: "from the ball", "short-code": "1", email: "juliet@example.org",
       });
       expect(res.status).to.equal("completed");
       const inv = (await invites.getById(String(field(res, "id")?.value)))!;
-      expect(inv).to.include({ type: "account", username: "juliet", usesAllowed: 3, note: "from the ball", inviter: ADMIN });
+      expect(inv).to.include({ type: "account", username: "juliet", usesAllowed: 3, note: "from the ball", inviter: ADMIN, email: "juliet@example.org" });
       expect(inv.roles).to.deep.equal(["prosody:registered", "tester"]);
       expect(inv.groups).to.deep.equal(["family", "friends"]);
       // Both ends are read from the clock a moment apart.
@@ -104,6 +104,13 @@ describe("invites_adhoc commands", () => {
       expect(code).to.be.a("string");
       expect((await invites.resolveShortCode(String(code))).invite?.id).to.equal(inv.id);
       expect(String(field(res, "uri")?.value)).to.match(/^xmpp:juliet@localhost\?register;preauth=/);
+    });
+
+    it("refuses an email field that is not an address, naming the field", async () => {
+      await start();
+      const bad = await refusal(r.run(NODES.createAccount, ADMIN, { email: "juliet at example.org" }));
+      expect(bad.field).to.equal("email");
+      expect(bad.message).to.include("email");
     });
 
     it("makes an account-and-contact invite when roster-subscription is true", async () => {

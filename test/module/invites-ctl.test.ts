@@ -97,6 +97,22 @@ describe("invites: invitectl commands", () => {
     }
   });
 
+  it("creates nothing when a flag is outside its choices (--lang)", async () => {
+    const before = (await api.list({ host: "example.org", limit: 500 })).invites.length;
+    const r = await t.runCtl(["invite", "create_account", "example.org", "--lang", "de"]);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.include("lang").and.include("de");
+    expect(r.stdout).to.equal("");
+    expect((await api.list({ host: "example.org", limit: 500 })).invites).to.have.length(before);
+  });
+
+  it("stores --email and --lang, and shows them", async () => {
+    const lines = await ok("--json", "invite", "create_account", "example.org", "--email", "bea@example.net", "--lang", "fr");
+    const shown = JSON.parse(lines.join("\n")) as { id: string; email: string; lang: string };
+    expect(shown).to.include({ email: "bea@example.net", lang: "fr" });
+    expect(await ok("invite", "show", "example.org", shown.id)).to.include.members(["email:       bea@example.net", "language:    fr"]);
+  });
+
   it("exits 1 for an unknown token or id", async () => {
     for (const cmd of ["show", "revoke", "delete"]) {
       const r = await t.runCtl(["invite", cmd, "example.org", "NoSuchTokenAtAllNoSuchTok"]);

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { DEFAULT_SCOPE, formatScope, outOfScope, parseScope, requireExpiry, requireGroups, requireInviter, requireOperation, requireResetTarget, requireRoles, requireType, requireUses } from "../../modules/invites_api/scope.js";
+import { DEFAULT_SCOPE, formatScope, outOfScope, parseScope, requireEmail, requireExpiry, requireGroups, requireInviter, requireOperation, requireResetTarget, requireRoles, requireType, requireUses } from "../../modules/invites_api/scope.js";
 import type { Invite } from "../../modules/invites/types.js";
 
 const code = (fn: () => void) => { try { fn(); return "ok"; } catch (e) { return (e as { code: string }).code; } };
@@ -12,8 +12,19 @@ describe("invites_api scope (unit)", () => {
 
   it("parses the compact flags", () => {
     const s = parseScope({ scope: "create,list", types: "account,contact", maxUses: "10", maxExpiry: "30d", roles: "member", groups: "a,b" });
-    expect(s).to.deep.equal({ operations: ["create", "list"], types: ["account", "contact"], maxUses: 10, maxExpiryMs: 30 * 86_400_000, roles: ["member"], groups: ["a", "b"], inviter: null, anyInviter: false, resetUsers: null, resetAdmins: false });
+    expect(s).to.deep.equal({ operations: ["create", "list"], types: ["account", "contact"], maxUses: 10, maxExpiryMs: 30 * 86_400_000, roles: ["member"], groups: ["a", "b"], inviter: null, anyInviter: false, resetUsers: null, resetAdmins: false, email: false, preactivate: false });
     expect(parseScope({ scope: "all", types: "all", maxUses: "unlimited" })).to.include({ maxUses: null });
+  });
+
+  it("lets a key email invites only with --email, and pre-activate only with --preactivate (which implies --email)", () => {
+    expect(parseScope({ email: true })).to.include({ email: true, preactivate: false });
+    expect(parseScope({ preactivate: true })).to.include({ email: true, preactivate: true });
+    expect(formatScope(parseScope({ email: true }))).to.equal("create types=account max-uses=1 email");
+    expect(formatScope(parseScope({ preactivate: true }))).to.equal("create types=account max-uses=1 preactivate");
+    expect(code(() => requireEmail(DEFAULT_SCOPE, false))).to.equal("invites_api.out_of_scope");
+    expect(code(() => requireEmail(parseScope({ email: true }), false))).to.equal("ok");
+    expect(code(() => requireEmail(parseScope({ email: true }), true))).to.equal("invites_api.out_of_scope");
+    expect(code(() => requireEmail(parseScope({ preactivate: true }), true))).to.equal("ok");
   });
 
   it("refuses unknown operations, types and bad bounds, naming the flag", () => {
