@@ -70,6 +70,7 @@ export async function runCtl(host: Host | undefined, argv: string[], io: CtlIo, 
           return b;
         }, async (args) => {
           try {
+            if (cmd.link) await host?.connectLink();
             await cmd.run(args as Record<string, unknown>, out);
           } catch (err) {
             code = exitCodeFor(err);
