@@ -25,6 +25,16 @@ export async function makeMutualContacts(admin: AdminPort, log: Logger, ev: User
   }
 }
 
+/** At most this many invitees are listed per inviter (the invite tree's one level). */
+export const MAX_INVITEES = 10_000;
+
+/** Who `ev`'s inviter brought in, for walking the invite tree (InvitesRegisterApi.invitees). */
+export async function recordInvitee(store: Store<string[]>, ev: UserRegisteredEvent): Promise<void> {
+  const inviter = ev.invite.inviter?.toLowerCase();
+  if (!inviter) return;
+  await store.update(inviter, (cur) => (cur?.includes(ev.jid) || (cur?.length ?? 0) >= MAX_INVITEES ? cur : [...(cur ?? []), ev.jid]));
+}
+
 export async function recordAccount(store: Store<AccountRecord>, ev: UserRegisteredEvent, now = Date.now()): Promise<void> {
   await store.set(ev.jid, {
     jid: ev.jid, inviteId: ev.invite.id, inviter: ev.invite.inviter, roles: [...ev.invite.roles], groups: [...ev.invite.groups],
