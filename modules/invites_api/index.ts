@@ -99,10 +99,11 @@ export default defineModule({
       res.type("application/json").send(doc);
     });
 
-    // A known path with a method it does not have: 405 naming the allowed ones.
+    // A known path with a method it does not have: 405 naming the allowed ones. Routes other
+    // modules add come after this: a method they serve goes on to them.
     router.use((req: HttpRequest, res: HttpResponse, next: NextFunction) => {
       const methods = methodsFor(req.path, extra);
-      if (methods === undefined) return next();
+      if (methods === undefined || extra.some((e) => e.pattern.test(req.path) && e.methods.has(req.method))) return next();
       res.setHeader("Allow", methods);
       next(errors.method_not_allowed(`${req.method} is not allowed here (allowed: ${methods})`));
     });
