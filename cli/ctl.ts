@@ -72,6 +72,7 @@ export async function runCtl(host: Host | undefined, argv: string[], io: CtlIo, 
           // yargs still calls the handler after a failed check (e.g. --lang outside its choices): do nothing then.
           if (usage !== undefined) return;
           try {
+            if (cmd.link) await host?.connectLink();
             await cmd.run(args as Record<string, unknown>, out);
           } catch (err) {
             code = exitCodeFor(err);

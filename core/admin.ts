@@ -73,6 +73,15 @@ export interface AdminPort {
   /** XEP-0133 delete-user. */
   deleteAccount(jid: string): Promise<void>;
   /**
+   * XEP-0133 §4.3 disable-user: the account stays but cannot log in (ejabberd 25.10+). Throws
+   * admin.unsupported where the server does not offer it (see adminCommands in the capabilities).
+   */
+  disableAccount(jid: string): Promise<void>;
+  /** XEP-0133 §4.4 reenable-user: undoes disableAccount. admin.unsupported where not offered. */
+  enableAccount(jid: string): Promise<void>;
+  /** XEP-0133 §4.5 end-user-session: closes every session of the account (its clients are disconnected). */
+  endSessions(jid: string): Promise<void>;
+  /**
    * Whether a local account exists, by the best mechanism the server offers (see
    * docs/admin-port.md). Throws admin.unsupported when this server cannot tell.
    */

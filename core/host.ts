@@ -95,30 +95,7 @@ export class Host {
     if (storage.migrations.applied.length) log.info({ applied: storage.migrations.applied, store: storage.uri }, "store schema migrated");
     const host = new Host(config, init.mode, log, storage, init.now ?? Date.now);
     if (init.mode !== "ctl") await host.instances.start();
-    const connect = init.connect ?? init.mode === "server";
-    if (connect) {
-      const { ComponentLink } = await import("./xmpp/link.js");
-      const { SharedLink } = await import("./xmpp/shared-link.js");
-      const linkLog = log.child({ module: "link" });
-      // One instance of those sharing the database holds the component's one connection.
-      const link = new SharedLink({
-        jid: config.component.jid, secret: config.component.secret, database: storage.database, self: host.instances.self,
-        log: linkLog, timeoutMs: config.component.timeoutMs,
-        create: () => new ComponentLink({
-          jid: config.component.jid, secret: config.component.secret, server: config.component.server,
-          hosts: config.hosts, log: linkLog, isAdmin: (j: string) => host.isAdmin(j),
-          commands: host.commands, iqHandlers: host.iqHandlers, name: config.component.name, timeoutMs: config.component.timeoutMs,
-          ...(config.ejabberdApi ? { ejabberdApi: config.ejabberdApi } : {}),
-        }),
-      });
-      host.link = link;
-      link.on("online", () => {
-        host.events.fire("component-online", {}).catch((err: unknown) => log.warn({ err }, "a component-online handler failed"));
-      });
-      link.on("offline", () => {
-        host.events.fire("component-offline", {}).catch((err: unknown) => log.warn({ err }, "a component-offline handler failed"));
-      });
-    }
+    if (init.connect ?? init.mode === "server") await host.attachLink();
     try {
       for (const def of defs) {
         const loaded: LoadedModule = { def, api: undefined, stops: [] };
@@ -137,6 +114,47 @@ export class Host {
       health: () => host.health(),
     });
     return host;
+  }
+
+  /** Creates the (shared) component link; started by start(), or by connectLink() in the ctl. */
+  private async attachLink(): Promise<Link> {
+    const config = this.config;
+    const log = this.log;
+    const { ComponentLink } = await import("./xmpp/link.js");
+    const { SharedLink } = await import("./xmpp/shared-link.js");
+    const linkLog = log.child({ module: "link" });
+    // One instance of those sharing the database holds the component's one connection.
+    const link = new SharedLink({
+      jid: config.component.jid, secret: config.component.secret, database: this.storage.database, self: this.instances.self,
+      log: linkLog, timeoutMs: config.component.timeoutMs,
+      create: () => new ComponentLink({
+        jid: config.component.jid, secret: config.component.secret, server: config.component.server,
+        hosts: config.hosts, log: linkLog, isAdmin: (j: string) => this.isAdmin(j),
+        commands: this.commands, iqHandlers: this.iqHandlers, name: config.component.name, timeoutMs: config.component.timeoutMs,
+        ...(config.ejabberdApi ? { ejabberdApi: config.ejabberdApi } : {}),
+      }),
+    });
+    this.link = link;
+    link.on("online", () => {
+      this.events.fire("component-online", {}).catch((err: unknown) => log.warn({ err }, "a component-online handler failed"));
+    });
+    link.on("offline", () => {
+      this.events.fire("component-offline", {}).catch((err: unknown) => log.warn({ err }, "a component-offline handler failed"));
+    });
+    return link;
+  }
+
+  /**
+   * For ctl commands that act on the XMPP server (CtlCommand.link): joins the link shared
+   * through the database, so that a running server carries the operations out on its own
+   * connection, or connects itself when none runs. Waits until the server's capabilities are
+   * known or `waitMs` has passed (operations then fail with admin.not_connected).
+   */
+  async connectLink(waitMs = 5_000 + this.config.component.timeoutMs): Promise<void> {
+    const link = this.link ?? await this.attachLink();
+    await link.start();
+    const until = Date.now() + waitMs;
+    while (!(link.connected && link.admin.capabilities.known) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   }
 
   get hostConfig(): HostConfig {

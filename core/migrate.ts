@@ -32,6 +32,9 @@ export async function migrate(db: Database, sets: readonly MigrationSet[]): Prom
     checkMigrationSet(set);
     for (const m of set.migrations) all[`${set.owner}:${m.name}`] = { up: (k) => m.up(k, db.dialect) };
   }
+  // A module that is not enabled now may have applied migrations before: kysely refuses a
+  // recorded migration it is not given, so those stay known (as done; they never run again).
+  for (const name of await appliedNames(db)) all[name] ??= { up: async () => {} };
   const migrator = new Migrator({
     db: db.kysely,
     provider: { getMigrations: async () => all },
@@ -46,4 +49,12 @@ export async function migrate(db: Database, sets: readonly MigrationSet[]): Prom
     throw coreErrors.store(`Migrating the store ${db.uri} failed${failed ? ` at ${failed}` : ""}: ${(cause as Error).message ?? String(cause)}`, { migration: failed }, { cause });
   }
   return { applied: (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName), total: Object.keys(all).length };
+}
+
+/** Names already recorded in schema_migrations (none before the first run). */
+async function appliedNames(db: Database): Promise<string[]> {
+  const tables = await db.kysely.introspection.getTables();
+  if (!tables.some((t) => t.name === "schema_migrations")) return [];
+  const rows = await (db.kysely as import("kysely").Kysely<{ schema_migrations: { name: string } }>).selectFrom("schema_migrations").select("name").execute();
+  return rows.map((r) => r.name);
 }

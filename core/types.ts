@@ -173,6 +173,12 @@ export interface CtlCommand {
   describe: string;
   positionals?: Record<string, CtlOption>;
   flags?: Record<string, CtlOption>;
+  /**
+   * Acts on the XMPP server through mod.admin: before run(), invitectl joins the component
+   * link shared through the database (a running server carries the operations out), or
+   * connects itself when no server runs.
+   */
+  link?: boolean;
   /** Throw a ModuleError with status < 500 for usage errors (exit 2) and >= 500 or code *not_found for failures (exit 1). */
   run(args: Record<string, unknown>, out: CtlOutput): Promise<void> | void;
 }

@@ -105,6 +105,25 @@ export function createAdminPort(t: AdminTransport): AdminPort {
     throw e;
   }
 
+  /** disable-user / reenable-user (XEP-0133 §4.3, §4.4): one jid-multi field, accountjids. */
+  async function accountsCommand(acct: string, name: "disable-user" | "reenable-user"): Promise<void> {
+    let res: CommandResult;
+    try {
+      res = await adminCommand(domainOf(acct), name, { accountjids: [acct] });
+    } catch (e) {
+      refusal(e, name, (s) => {
+        // ejabberd checks that the account exists by crashing when it does not (as for delete-user).
+        if (s.condition === "item-not-found") throw adminErrors.no_such_user(`There is no account ${acct} (the XMPP server answered ${name} with ${s.remote.message})`);
+      });
+    }
+    const err = errorNote(res.notes);
+    if (err) {
+      if (/not exist|no such|unknown/i.test(err.text)) throw adminErrors.no_such_user(`There is no account ${acct}`);
+      throw adminErrors.refused(`The XMPP server refused ${name}: ${err.text}`);
+    }
+    if (res.status === "canceled") throw adminErrors.refused(`The XMPP server cancelled ${name}`);
+  }
+
   async function rosterRequest(userJid: string, type: "get" | "set", item?: RosterItem): Promise<Element> {
     const user = account(userJid);
     const perm = t.privilegesFor(domainOf(user)).roster ?? "none";
@@ -225,6 +244,29 @@ export function createAdminPort(t: AdminTransport): AdminPort {
       if (err) throw adminErrors.refused(`The XMPP server did not delete the account: ${err.text}`);
       // Prosody reports per-account failures inside an info note.
       if (res.notes.some((n) => /could not be deleted/i.test(n.text))) throw adminErrors.no_such_user(`There is no account ${acct}`);
+    },
+
+    async disableAccount(jid) {
+      await accountsCommand(account(jid), "disable-user");
+    },
+
+    async enableAccount(jid) {
+      await accountsCommand(account(jid), "reenable-user");
+    },
+
+    async endSessions(jid) {
+      const acct = account(jid);
+      let res: CommandResult;
+      try {
+        // XEP-0133 §4.5 names accountjids (Prosody); ejabberd's form has accountjid.
+        res = await adminCommand(domainOf(acct), "end-user-session", { accountjids: [acct], accountjid: acct });
+      } catch (e) {
+        refusal(e, "end-user-session");
+      }
+      const err = errorNote(res.notes);
+      if (err) throw adminErrors.refused(`The XMPP server did not end the sessions: ${err.text}`);
+      // Prosody lists the accounts it could not disconnect (an unknown one among them) in an info note.
+      if (res.notes.some((n) => /could not be disconnected/i.test(n.text))) throw adminErrors.no_such_user(`There is no account ${acct}`);
     },
 
     async accountExists(jid) {

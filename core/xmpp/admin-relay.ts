@@ -16,8 +16,8 @@ import type { CoreTables } from "../schema.js";
 export const REQUEST_CHANNEL = "xmpp_invites_admin_request";
 export const DONE_CHANNEL = "xmpp_invites_admin_done";
 
-export type AdminOp = "createAccount" | "changePassword" | "deleteAccount" | "accountExists" | "getRoster" | "setRosterItem" | "makeMutualContacts";
-export const ADMIN_OPS: readonly AdminOp[] = ["createAccount", "changePassword", "deleteAccount", "accountExists", "getRoster", "setRosterItem", "makeMutualContacts"];
+export type AdminOp = "createAccount" | "changePassword" | "deleteAccount" | "disableAccount" | "enableAccount" | "endSessions" | "accountExists" | "getRoster" | "setRosterItem" | "makeMutualContacts";
+export const ADMIN_OPS: readonly AdminOp[] = ["createAccount", "changePassword", "deleteAccount", "disableAccount", "enableAccount", "endSessions", "accountExists", "getRoster", "setRosterItem", "makeMutualContacts"];
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: { code: string; status: number; type: string; condition: string; message: string; detail?: Record<string, unknown> } };
 

@@ -50,7 +50,9 @@ export async function createForKey(d: KeyDeps, key: ApiKey, input: CreateInput, 
     }
   }
   const contact = input.type === "contact" || input.type === "account_and_contact";
-  const inviter = contact ? requireInviter(s, input.inviter) : undefined;
+  // A key that acts for a user names them on every invite it makes, so that the invite tree
+  // and deactivating that user (which revokes their pending invites) find these too.
+  const inviter = contact ? requireInviter(s, input.inviter) : s.inviter ?? undefined;
   if (input.type === "reset" && input.username !== undefined) {
     const check = d.invites.checkUsername(input.username);
     if (check.ok) requireResetTarget(s, check.username, d.isAdmin(`${check.username}@${key.host}`));
@@ -82,7 +84,7 @@ type Base = Parameters<InvitesApi["createAccount"]>[0];
 function make(invites: InvitesApi, input: CreateInput, base: Base): Promise<CreatedInvite> {
   switch (input.type) {
     case "account":
-      return invites.createAccount(base);
+      return invites.createAccount({ ...base, ...(input.inviter === undefined ? {} : { inviter: input.inviter }) });
     case "reset":
       if (input.username === undefined) throw errors.bad_parameter("A reset invite needs username (the account to reset)", { field: "username" });
       return invites.createReset({ ...base, username: input.username });

@@ -6,7 +6,7 @@ import type { CtlCommand } from "../../core/types.js";
 import { parseDuration } from "../../core/types.js";
 import { errors } from "./errors.js";
 import { METHODS, newKey, type KeyStore, type Method } from "./keys.js";
-import { OPERATIONS, INVITE_TYPES, formatScope, parseScope, splitList } from "./scope.js";
+import { ACCOUNT_OPERATIONS, OPERATIONS, INVITE_TYPES, formatScope, parseScope, splitList } from "./scope.js";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -24,7 +24,7 @@ export function ctlCommands(keys: KeyStore, hosts: readonly string[], now: () =>
       describe: "Create an API key for HOST; prints ID/SECRET once",
       positionals: { host: { ...str, describe: "XMPP host the key makes invites for" }, name: { ...str, describe: "A name to recognise the key by" } },
       flags: {
-        scope: { ...str, describe: `Operations, comma-separated: ${OPERATIONS.join(", ")}, or all (default: create)` },
+        scope: { ...str, describe: `Operations, comma-separated: ${OPERATIONS.join(", ")}, or all of those (default: create); on accounts, only by name: ${ACCOUNT_OPERATIONS.join(", ")}` },
         types: { ...str, describe: `Invite types: ${INVITE_TYPES.join(", ")}, or all (default: account)` },
         "max-uses": { ...str, describe: "Most uses one invite may allow, or unlimited (default: 1)" },
         "max-expiry": { ...str, describe: "Longest validity of an invite, e.g. 30d (default: the server's bound)" },

@@ -14,14 +14,23 @@ import { legacyHandler } from "./legacy.js";
 import { openApiDocument } from "./openapi.js";
 import { parseRate, windowOf, type Rate } from "./ratelimit.js";
 import { v1Handlers } from "./v1.js";
+import { requireOperation } from "./scope.js";
+import type { ApiRoute, InvitesApiModule } from "./types.js";
+
+export type * from "./types.js";
 
 const rateOption = (def: string, describe: string) => opt.custom<string>({
   default: def, describe,
   check: (raw) => (parseRate(raw) ? undefined : `expected a rate such as "60/minute" or "10/30s", got ${JSON.stringify(raw)}`),
 });
 
+/** Routes other modules added (route()), as path patterns and their methods. */
+type Added = { pattern: RegExp; methods: Set<string> }[];
+
 /** Allowed methods per path, for CORS preflight and 405 answers. */
-function methodsFor(path: string): string | undefined {
+function methodsFor(path: string, extra: Added): string | undefined {
+  const added = extra.find((e) => e.pattern.test(path));
+  if (added) return [...added.methods, "OPTIONS"].join(", ");
   if (path === "/" || path === "") return "GET, POST, OPTIONS";
   if (path === "/v1/invites" || path === "/v1/invites/") return "GET, POST, OPTIONS";
   if (/^\/v1\/invites\/[^/]+\/?$/.test(path)) return "GET, PATCH, DELETE, OPTIONS";
@@ -63,8 +72,9 @@ export default defineModule({
     const cors = { enabled: o.invites_api_cors, origins: o.invites_api_cors_origins, maxAgeS: Math.round(o.invites_api_cors_max_age / 1000) };
 
     const router = mod.router();
+    const extra: Added = [];
     router.use((req: HttpRequest, res: HttpResponse, next: NextFunction) => {
-      const methods = methodsFor(req.path);
+      const methods = methodsFor(req.path, extra);
       if (methods === undefined) return next();
       applyCors(req, res, cors, methods);
       if (req.method === "OPTIONS") { res.setHeader("Allow", methods); res.status(204).end(); return; }
@@ -83,19 +93,41 @@ export default defineModule({
     router.patch("/v1/invites/:id", v1.update);
     router.delete("/v1/invites/:id", v1.revoke);
     let doc: string | undefined;
+    const added: ApiRoute[] = [];
     router.get("/v1/openapi.json", (_req: HttpRequest, res: HttpResponse) => {
-      doc ??= JSON.stringify(openApiDocument(mod.url()));
+      doc ??= JSON.stringify(openApiDocument(mod.url(), added));
       res.type("application/json").send(doc);
     });
 
-    // A known path with a method it does not have: 405 naming the allowed ones.
+    // A known path with a method it does not have: 405 naming the allowed ones. Routes other
+    // modules add come after this: a method they serve goes on to them.
     router.use((req: HttpRequest, res: HttpResponse, next: NextFunction) => {
-      const methods = methodsFor(req.path);
-      if (methods === undefined) return next();
+      const methods = methodsFor(req.path, extra);
+      if (methods === undefined || extra.some((e) => e.pattern.test(req.path) && e.methods.has(req.method))) return next();
       res.setHeader("Allow", methods);
       next(errors.method_not_allowed(`${req.method} is not allowed here (allowed: ${methods})`));
     });
 
-    return { keys };
+    const api: InvitesApiModule & { keys: KeyStore } = {
+      keys,
+      removeKeysOf: (jid) => keys.removeForInviter(jid),
+      route(r) {
+        if (!r.path.startsWith("/v1/")) throw new Error(`invites_api route ${r.path}: routes of other modules live under /v1/`);
+        added.push(r);
+        const pattern = new RegExp(`^${r.path.replace(/:\w+/g, "[^/]+")}/?$`);
+        const known = extra.find((e) => e.pattern.source === pattern.source);
+        if (known) known.methods.add(r.method.toUpperCase());
+        else extra.push({ pattern, methods: new Set([r.method.toUpperCase()]) });
+        router[r.method](r.path, async (req: HttpRequest, res: HttpResponse) => {
+          if (/(^|&)key=/.test(req.originalUrl.split("?")[1] ?? "")) throw errors.bad_request("The JSON API takes the key only in Authorization: Bearer ID/SECRET (keys in URLs end up in logs)");
+          const key = await authenticate(req, res, undefined);
+          requireOperation(key.scope, r.operation);
+          const out = await r.handle(req, { id: key.id, host: key.host, name: key.name, scope: key.scope });
+          res.setHeader("Cache-Control", "no-store");
+          res.status(out.status ?? 200).json(out.body);
+        });
+      },
+    };
+    return api;
   },
 });

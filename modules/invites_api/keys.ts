@@ -81,7 +81,7 @@ export class KeyStore {
   async add(key: ApiKey): Promise<void> {
     await this.db.insertInto("api_keys").values({
       id: key.id, host: key.host, name: key.name, secret_hash: key.secretHash, created_at: key.createdAt, expires_at: key.expiresAt,
-      methods: JSON.stringify(key.methods), scope: JSON.stringify(key.scope), last_used_at: null,
+      methods: JSON.stringify(key.methods), scope: JSON.stringify(key.scope), last_used_at: null, inviter: key.scope.inviter ?? null,
     }).execute();
   }
 
@@ -93,6 +93,12 @@ export class KeyStore {
   async remove(host: string, id: string): Promise<boolean> {
     const r = await this.db.deleteFrom("api_keys").where("id", "=", id).where("host", "=", host).executeTakeFirst();
     return r.numDeletedRows > 0n;
+  }
+
+  /** Deletes every key that acts for `inviter` (its --inviter); returns their ids. */
+  async removeForInviter(inviter: string): Promise<string[]> {
+    const rows = await this.db.deleteFrom("api_keys").where("inviter", "=", inviter.toLowerCase()).returning("id").execute();
+    return rows.map((r) => r.id);
   }
 
   /** Records a use, writing at most once per interval per key to keep requests cheap. */

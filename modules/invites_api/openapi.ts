@@ -3,6 +3,7 @@
 // methods are exactly the routes the router has.
 import { CreatedJson, CreateInviteBody, ErrorJson, InviteId, InviteJson, InviteListJson, ListQuery, UpdateInviteBody } from "./schemas.js";
 import { INVITE_TYPES } from "./scope.js";
+import type { ApiRoute } from "./types.js";
 
 const err = (description: string) => ({ description, content: { "application/json": { schema: ErrorJson } } });
 const retry = { "Retry-After": { description: "seconds to wait", schema: { type: "integer" } } };
@@ -40,7 +41,18 @@ const legacy = (method: string) => ({
   },
 });
 
-export function openApiDocument(serverUrl: string) {
+/** The routes other modules added, as OpenAPI paths. */
+function addedPaths(routes: readonly ApiRoute[]): Record<string, Record<string, unknown>> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const path = r.path.replace(/:(\w+)/g, "{$1}");
+    const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+    paths[path] = { ...paths[path], [r.method]: { summary: `${r.summary} (scope: ${r.operation})`, parameters: params, responses: { 200: { description: "JSON" }, ...common } } };
+  }
+  return paths;
+}
+
+export function openApiDocument(serverUrl: string, added: readonly ApiRoute[] = []) {
   return {
     openapi: "3.1.0",
     info: { title: "xmpp-invites invites API", version: "1.0.0", description: "Create and manage XMPP invites with an API key (invitectl mod_invites_api create HOST)." },
@@ -78,6 +90,7 @@ export function openApiDocument(serverUrl: string) {
         delete: { summary: "Revoke (scope: revoke)", parameters: [idParam], responses: { 200: json({ type: "object", properties: { invite: InviteJson } }, "the revoked invite"), 404: err("no such invite for this key"), ...common } },
       },
       "/v1/openapi.json": { get: { summary: "This document", security: [], responses: { 200: { description: "OpenAPI 3.1 document" } } } },
+      ...addedPaths(added),
     },
   };
 }

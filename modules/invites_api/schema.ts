@@ -1,6 +1,6 @@
 // The API keys table (applied by core at start-up) and the import of release 0.1's keyv
 // rows (`invites_api.key`, `key_index`, `key_used`).
-import type { Kysely, Migration } from "../../core/types.js";
+import { sql, type Kysely, type Migration } from "../../core/types.js";
 import type { Method } from "./keys.js";
 import type { Scope } from "./scope.js";
 
@@ -16,6 +16,8 @@ export interface ApiKeyRow {
   methods: string;
   scope: string;
   last_used_at: number | null;
+  /** The user the key acts for (scope.inviter), so that deactivating them finds their keys. */
+  inviter: string | null;
 }
 
 export interface ApiTables { api_keys: ApiKeyRow }
@@ -62,4 +64,17 @@ export const migrations: Migration[] = [
     },
   },
   { name: "0002_import_keyv_layout", up: (db) => importKeyvLayout(db) },
+  {
+    name: "0003_key_inviter",
+    async up(anyDb) {
+      const db = anyDb as Kysely<ApiTables>;
+      await db.schema.alterTable("api_keys").addColumn("inviter", "text").execute();
+      await db.schema.createIndex("api_keys_inviter").on("api_keys").column("inviter").where(sql.ref("inviter"), "is not", null).execute();
+      // Keys made before: their inviter is in the scope JSON.
+      for (const row of await db.selectFrom("api_keys").select(["id", "scope"]).execute()) {
+        const inviter = (JSON.parse(row.scope) as Scope).inviter ?? null;
+        if (inviter) await db.updateTable("api_keys").set({ inviter }).where("id", "=", row.id).execute();
+      }
+    },
+  },
 ];

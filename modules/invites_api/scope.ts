@@ -9,7 +9,12 @@ import type { Invite, InviteType } from "../invites/types.js";
 import { errors } from "./errors.js";
 
 export const OPERATIONS = ["create", "list", "read", "update", "revoke"] as const;
-export type Operation = (typeof OPERATIONS)[number];
+/**
+ * Operations on accounts rather than invites, served by other modules' routes (route() in
+ * types.ts): never part of "all", a key gets them only by name.
+ */
+export const ACCOUNT_OPERATIONS = ["signatures", "deactivate"] as const;
+export type Operation = (typeof OPERATIONS)[number] | (typeof ACCOUNT_OPERATIONS)[number];
 export const INVITE_TYPES: readonly InviteType[] = ["account", "contact", "account_and_contact", "reset"];
 
 export interface Scope {
@@ -66,10 +71,10 @@ export function splitList(value: unknown): string[] | undefined {
   return [...new Set(parts.map((p) => p.trim()).filter((p) => p !== ""))];
 }
 
-function pick<T extends string>(flag: string, value: unknown, allowed: readonly T[], fallback: T[]): T[] {
+function pick<T extends string>(flag: string, value: unknown, allowed: readonly T[], fallback: T[], all: readonly T[] = allowed): T[] {
   const list = splitList(value);
   if (list === undefined) return fallback;
-  if (list.includes("all") || list.includes("*")) return [...allowed];
+  if (list.includes("all") || list.includes("*")) return [...new Set([...all, ...list.filter((x): x is T => (allowed as readonly string[]).includes(x))])];
   const bad = list.filter((x) => !(allowed as readonly string[]).includes(x));
   if (bad.length) throw errors.bad_scope(`--${flag}: unknown ${bad.map((b) => JSON.stringify(b)).join(", ")} (choose from ${allowed.join(", ")}, or all)`, { flag });
   if (list.length === 0) throw errors.bad_scope(`--${flag}: name at least one of ${allowed.join(", ")}`, { flag });
@@ -79,7 +84,7 @@ function pick<T extends string>(flag: string, value: unknown, allowed: readonly 
 export function parseScope(flags: ScopeFlags): Scope {
   const maxExpiryMs = flags.maxExpiry === undefined ? DEFAULT_SCOPE.maxExpiryMs : parseLifetime(String(flags.maxExpiry), "--max-expiry");
   return {
-    operations: pick("scope", flags.scope, OPERATIONS, DEFAULT_SCOPE.operations),
+    operations: pick<Operation>("scope", flags.scope, [...OPERATIONS, ...ACCOUNT_OPERATIONS], DEFAULT_SCOPE.operations, OPERATIONS),
     types: pick("types", flags.types, INVITE_TYPES, DEFAULT_SCOPE.types),
     maxUses: flags.maxUses === undefined ? DEFAULT_SCOPE.maxUses : parseUses(String(flags.maxUses), "--max-uses"),
     maxExpiryMs,
@@ -112,7 +117,8 @@ export function formatScope(s: Scope): string {
 // The checks below throw invites_api.out_of_scope (403), naming what the key lacks.
 
 export function requireOperation(s: Scope, op: Operation): void {
-  if (!s.operations.includes(op)) throw errors.out_of_scope(`This API key may not ${op} invites (its scope: ${s.operations.join(", ")})`, { operation: op });
+  const what = op === "signatures" ? "read agreement signatures" : op === "deactivate" ? "deactivate users" : `${op} invites`;
+  if (!s.operations.includes(op)) throw errors.out_of_scope(`This API key may not ${what} (its scope: ${s.operations.join(", ")})`, { operation: op });
 }
 
 export function requireType(s: Scope, type: InviteType): void {

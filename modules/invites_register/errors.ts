@@ -10,4 +10,10 @@ export const errors = defineErrors("invites_register", {
   missing_fields: { status: 400, type: "modify", condition: "bad-request", message: "Enter a username and a password" },
   bad_username: { status: 400, type: "modify", condition: "not-acceptable", message: "This username cannot be used" },
   weak_password: { status: 400, type: "modify", condition: "not-acceptable", message: "This password cannot be used" },
+  terms_not_accepted: { status: 400, type: "modify", condition: "not-acceptable", message: "Accept the agreements this server requires to create an account" },
+  terms_changed: { status: 400, type: "modify", condition: "not-acceptable", message: "An agreement changed since it was shown: read it again and accept it" },
+  // The way the visitor registers cannot show the agreements (in-app, greeted): the web page can.
+  terms_on_web: { status: 403, type: "cancel", condition: "forbidden", message: "This server asks new users to accept its terms first: create the account on its web page" },
+  bad_request: { status: 400, type: "modify", condition: "bad-request", message: "Bad request" },
+  bad_option: { status: 500, type: "cancel", condition: "internal-server-error", message: "Invalid option" },
 });

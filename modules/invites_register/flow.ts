@@ -7,8 +7,10 @@ import { adminErrors, type AdminPort, type Logger, type ModuleContext } from "..
 import { invitesErrors } from "../invites/index.js";
 import type { Invite, InvitesApi, Reservation } from "../invites/types.js";
 import { translator } from "../../web/i18n.js";
+import { requireAccepted, requiredFor, type Acceptance, type Agreement } from "./agreements.js";
 import { errors } from "./errors.js";
 import { checkPassword, type PasswordPolicy } from "./policy.js";
+import type { Signatures } from "./signatures.js";
 import type { PendingRegistration, PendingReset, RegisterRequest, Registered, RegistrationEvent, ResetRequest, UserRegisteredEvent } from "./types.js";
 
 export { errors };
@@ -19,10 +21,16 @@ export interface FlowDeps {
   fire: ModuleContext["fire"];
   log: Logger;
   policy: PasswordPolicy;
+  /** The agreements hosts require (the agreements option) and where acceptances are recorded. */
+  agreements: readonly Agreement[];
+  signatures: Signatures;
+  /** The web registration page of an invite, for the ways to register that cannot show agreements. */
+  webPage(token: string): string;
+  now(): number;
 }
 
 /** The reservation behind a PendingRegistration (kept inside this module). */
-export interface Pending extends PendingRegistration { reservation: Reservation; event: RegistrationEvent }
+export interface Pending extends PendingRegistration { reservation: Reservation; event: RegistrationEvent; accepted: readonly Acceptance[]; lang: string }
 
 const english = translator("en");
 
@@ -68,7 +76,10 @@ async function release(deps: FlowDeps, reservation: Reservation, cause: unknown)
  * (user-registering). The caller then creates the account and calls finishRegistration.
  */
 export async function beginRegistration(deps: FlowDeps, req: RegisterRequest): Promise<Pending> {
-  const username = checkRegistration(deps, await inviteFor(deps, req.token), req.username, req.password);
+  const checked = await inviteFor(deps, req.token);
+  const username = checkRegistration(deps, checked, req.username, req.password);
+  // Before a use is reserved: the agreements of the invite's host, accepted in their current version.
+  requireAccepted(requiredFor(deps.agreements, checked.host), req.accepted, () => deps.webPage(req.token));
   const reservation = await deps.invites.reserve(req.token, username);
   const invite = reservation.invite;
   const event: RegistrationEvent = { invite, reservationId: reservation.reservationId, username, host: invite.host, jid: `${username}@${invite.host}`, ip: req.ip, source: req.source };
@@ -78,7 +89,7 @@ export async function beginRegistration(deps: FlowDeps, req: RegisterRequest): P
     await release(deps, reservation, err);
     throw err;
   }
-  return { reservation, event };
+  return { reservation, event, accepted: req.accepted ?? [], lang: req.lang ?? "en" };
 }
 
 /** The account exists (created: spend the use, announce it) or could not be made (give the use back). */
@@ -97,6 +108,7 @@ export async function finishRegistration(deps: FlowDeps, pending: Pending, creat
     deps.log.error({ err, invite: event.invite.id, jid: event.jid }, "account created but the invite use could not be recorded");
   }
   deps.log.info({ invite: event.invite.id, jid: event.jid, source: event.source }, "account registered through an invite");
+  await recordSignatures(deps, pending);
   const registered: UserRegisteredEvent = { ...event, invite: completed, contacts: [], contactsMissing: [] };
   try {
     await deps.fire("user-registered", registered);
@@ -104,6 +116,21 @@ export async function finishRegistration(deps: FlowDeps, pending: Pending, creat
     deps.log.warn({ err, jid: event.jid }, "a user-registered handler failed");
   }
   return { jid: event.jid, invite: completed, contacts: registered.contacts, contactsMissing: registered.contactsMissing };
+}
+
+/** The agreements the new account accepted, as signatures (a failure is logged: the account stands). */
+async function recordSignatures(deps: FlowDeps, pending: Pending): Promise<void> {
+  const { event } = pending;
+  const required = requiredFor(deps.agreements, event.host);
+  if (required.length === 0) return;
+  const at = deps.now();
+  try {
+    await deps.signatures.record(required.map((a) => ({
+      jid: event.jid, agreement: a.id, version: a.version, lang: pending.lang, signedAt: at, inviteId: event.invite.id, source: event.source,
+    })));
+  } catch (err) {
+    deps.log.error({ err, jid: event.jid, agreements: required.map((a) => a.id) }, "account created, but the signatures of its agreements could not be recorded");
+  }
 }
 
 /** Registration where the component creates the account (XEP-0133 add-user). */

@@ -6,11 +6,14 @@ import { defineModule, opt } from "../../core/types.js";
 import type { InvitesApi } from "../invites/types.js";
 import type { InvitesPageApi } from "../invites_page/types.js";
 import { CsrfSigner } from "../../web/security.js";
+import { agreementCommands } from "./agreements-ctl.js";
+import { checkAgreementsOption, loadAgreements, requiredFor, type Agreement, type AgreementOption } from "./agreements.js";
 import { makeMutualContacts, recordAccount } from "./contacts.js";
 import { beginRegistration, beginReset, checkRegistration, finishRegistration, finishReset, registerAccount, resetPassword, type FlowDeps, type Pending, type PendingResetUse } from "./flow.js";
 import { checkPolicyOption, DEFAULT_POLICY, type PasswordPolicy } from "./policy.js";
 import { registerRoutes } from "./routes.js";
-import type { AccountRecord, InvitesRegisterApi, PendingRegistration, PendingReset } from "./types.js";
+import { migrations, Signatures, type SignatureTables } from "./signatures.js";
+import type { AccountRecord, AgreementInfo, InvitesRegisterApi, PendingRegistration, PendingReset } from "./types.js";
 
 export type * from "./types.js";
 export { errors as registerErrors } from "./errors.js";
@@ -19,7 +22,9 @@ export default defineModule({
   name: "invites_register",
   description: "Web registration and password reset through invites; mutual contacts for contact invites",
   dependencies: ["invites", "invites_page"],
+  migrations,
   options: {
+    agreements: opt.custom<AgreementOption[]>({ default: [], check: checkAgreementsOption, describe: "Agreements accepted before an account is created: - { id, title: { en, fr }, file: { en, fr } (or text), hosts? } (docs/agreements.md)" }),
     password_policy: opt.custom<Partial<PasswordPolicy>>({ default: {}, check: checkPolicyOption, describe: "{ length, max_length, exclude_username }" }),
     webchat_url: opt.optionalString({ describe: "A web chat to offer after registration" }),
     register_rate_limit: opt.integer({ default: 10, min: 0, describe: "Registration attempts per IP per minute (0 = no limit)" }),
@@ -31,13 +36,20 @@ export default defineModule({
     const policy: PasswordPolicy = { ...DEFAULT_POLICY, ...mod.options.password_policy };
     const accounts = mod.openStore<AccountRecord>("account");
     const secret = await mod.openStore<string>("secret").update("csrf", (cur) => cur ?? randomBytes(32).toString("base64"));
-    const flow: FlowDeps = { invites, admin: () => mod.admin, fire: (e, p) => mod.fire(e, p), log: mod.log, policy };
+    const agreements: Agreement[] = loadAgreements(mod.options.agreements, mod.config.configFile, mod.config.hosts.map((h) => h.toLowerCase()));
+    const signatures = new Signatures(mod.db<SignatureTables>());
+    const flow: FlowDeps = {
+      invites, admin: () => mod.admin, fire: (e, p) => mod.fire(e, p), log: mod.log, policy,
+      agreements, signatures, webPage: (token) => pages.registerUrl(token), now: () => mod.now(),
+    };
 
     mod.hook("user-registered", async (ev) => {
       const inviter = ev.invite.inviter ? pages.inviter(ev.invite)?.name ?? ev.invite.inviter : "";
       await makeMutualContacts(mod.admin, mod.log, ev, { inviter, user: ev.username });
       try { await recordAccount(accounts, ev); } catch (err) { mod.log.warn({ err, jid: ev.jid }, "could not record the account's roles and groups"); }
     });
+    // Apps cannot show agreements yet: where a host requires some, pages offer the web only.
+    mod.hook("in-app-paths", (q) => { if (requiredFor(agreements, q.host).length > 0) q.available = false; }, -100);
 
     registerRoutes(mod.mount("/register"), {
       mod, invites, pages, flow,
@@ -48,10 +60,16 @@ export default defineModule({
       webchatUrl: mod.options.webchat_url,
     });
 
+    const agreementsOf = (host: string): AgreementInfo[] => requiredFor(agreements, host).map((a) => ({ id: a.id, version: a.version, title: { ...a.title }, text: { ...a.markdown } }));
+    const listSignatures: InvitesRegisterApi["signatures"] = (f) => signatures.list({ ...f, host: f.host.toLowerCase() });
+    for (const cmd of agreementCommands(mod.config.hosts.map((h) => h.toLowerCase()), { agreements: agreementsOf, signatures: listSignatures })) mod.provideCtl(cmd);
+
     const mine = new WeakSet<PendingRegistration>();
     const resets = new WeakSet<PendingReset>();
     return {
       account: (jid) => accounts.get(jid.toLowerCase()),
+      agreements: agreementsOf,
+      signatures: listSignatures,
       passwordPolicy: policy,
       check: (invite, username, password) => checkRegistration(flow, invite, username, password),
       register: (req) => registerAccount(flow, req),

@@ -3,6 +3,7 @@ import type { Invite } from "../invites/types.js";
 import { appText, type SiteApp } from "../../web/apps.js";
 import { html, safeUrl, type Html } from "../../web/html.js";
 import { layout, type PageCtx } from "../../web/layout.js";
+import type { Agreement } from "./agreements.js";
 import type { PasswordPolicy } from "./policy.js";
 
 export interface FormData {
@@ -22,6 +23,20 @@ export interface FormData {
   user?: string;
   /** The invite's xmpp: URI, for apps that can take it over. */
   uri: string;
+  /** The agreements to accept before the account is created (none on a reset). */
+  agreements: readonly Agreement[];
+  /** "<id> <version>" of the boxes ticked in the form being shown again. */
+  accepted: readonly string[];
+}
+
+/** One agreement: its text in a scrolling box and the box to tick (its value: the version shown). */
+function agreementBlock(ctx: PageCtx, a: Agreement, ticked: boolean): Html {
+  const title = a.title[ctx.lang];
+  return html`<div class="agreement" id="agreement-${a.id}">
+<h3>${title}</h3>
+<div class="text" tabindex="0" role="region" aria-label="${title}">${a.html[ctx.lang]}</div>
+<label class="accept"><input type="checkbox" name="accept_${a.id}" value="${a.version}" required${ticked ? html` checked` : ""}> <span>${ctx.t("agree_to", { title })}</span></label>
+</div>`;
 }
 
 export function registerForm(ctx: PageCtx, d: FormData): string {
@@ -46,6 +61,9 @@ ${reset ? html`<input type="hidden" name="user" value="${bound ?? ""}">` : html`
 <label for="password">${reset ? t("new_password") : t("password")}</label>
 <input id="password" name="password" type="password" required minlength="${d.policy.length}" maxlength="${d.policy.max_length}" autocomplete="new-password" aria-describedby="password-help">
 <p id="password-help" class="hint">${t("password_help", { n: d.policy.length })}${d.policy.exclude_username ? html` ${t("password_help_username")}` : ""}</p>
+${d.agreements.length && !reset ? html`<h2>${t("agreements_title")}</h2>
+<p class="hint">${t("agreements_intro", { site: ctx.site.name })}</p>
+${d.agreements.map((a) => agreementBlock(ctx, a, d.accepted.includes(`${a.id} ${a.version}`)))}` : ""}
 <button class="submit" type="submit">${reset ? t("change_password") : t("create_account")}</button>
 </form>
 </section>

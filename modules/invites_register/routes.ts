@@ -9,6 +9,7 @@ import { renderLinkTemplate, type SiteApp } from "../../web/apps.js";
 import type { Key } from "../../web/i18n.js";
 import { messagePage, sendPage, type PageCtx } from "../../web/layout.js";
 import { CSRF_COOKIE, CsrfSigner, originOf, readCookie, setCookie } from "../../web/security.js";
+import { requiredFor, type Acceptance, type Agreement } from "./agreements.js";
 import { registerAccount, resetPassword, type FlowDeps } from "./flow.js";
 import { registerForm, resetDonePage, successPage } from "./pages.js";
 
@@ -25,7 +26,16 @@ const INVALID = new Set(["invites.invalid", "invites.expired", "invites.revoked"
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 /** Form fields that take one value; a repeated one (user=a&user=b) is refused by name. */
 const SINGLE = ["token", "csrf", "user", "password", "app_id"];
-const repeated = (body: Record<string, unknown>) => SINGLE.find((f) => Array.isArray(body[f]));
+const repeated = (body: Record<string, unknown>) => SINGLE.find((f) => Array.isArray(body[f])) ?? Object.keys(body).find((f) => f.startsWith("accept_") && Array.isArray(body[f]));
+const VERSION = /^[0-9a-f]{16}$/;
+
+/** The boxes ticked: accept_<id> = the version the form showed. */
+function acceptedIn(body: Record<string, unknown>, required: readonly Agreement[]): Acceptance[] {
+  return required.flatMap((a) => {
+    const v = body[`accept_${a.id}`];
+    return typeof v === "string" && VERSION.test(v) ? [{ id: a.id, version: v }] : [];
+  });
+}
 
 export interface RouteDeps {
   mod: Pick<ModuleContext, "clientIp" | "log">;
@@ -39,8 +49,11 @@ export interface RouteDeps {
 }
 
 /** A rule the flow refused, as the sentence the form shows (undefined: not a rule of the form). */
-function formError(ctx: PageCtx, code: string, detail: Record<string, unknown> | undefined, user: string, invite: Invite): { status: number; text: string } | undefined {
+function formError(ctx: PageCtx, code: string, detail: Record<string, unknown> | undefined, user: string, invite: Invite, agreements: readonly Agreement[]): { status: number; text: string } | undefined {
+  const title = () => agreements.find((a) => a.id === detail?.["agreement"])?.title[ctx.lang] ?? String(detail?.["agreement"] ?? "");
   switch (code) {
+    case "invites_register.terms_not_accepted": return { status: 400, text: ctx.t("err_terms", { title: title() }) };
+    case "invites_register.terms_changed": return { status: 400, text: ctx.t("err_terms_changed", { title: title() }) };
     case "invites_register.missing_fields": return { status: 400, text: ctx.t("err_fill") };
     case "invites_register.bad_username": return { status: 400, text: ctx.t("err_username", { reason: String(detail?.["reason"] ?? "") }) };
     case "invites_register.weak_password": return { status: 400, text: ctx.t(detail?.["rule"] as Key, detail?.["vars"] as Record<string, number | string> | undefined) };
@@ -81,9 +94,11 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
     const inviter = invite.type === "reset" ? undefined : pages.inviter(invite);
     return inviter ? pages.avatar(inviter.name, inviter.avatar, "big") : undefined;
   };
-  const form = async (req: HttpRequest, res: HttpResponse, ctx: PageCtx, invite: Invite, token: string, app: SiteApp | undefined, status: number, error?: string, user?: string) => {
+  const required = (invite: Invite) => (invite.type === "reset" ? [] : requiredFor(d.flow.agreements, invite.host));
+  const form = async (req: HttpRequest, res: HttpResponse, ctx: PageCtx, invite: Invite, token: string, app: SiteApp | undefined, status: number, error?: string, user?: string, accepted: readonly Acceptance[] = []) => {
     const body = registerForm(ctx, {
       invite, token, app, csrf: csrfFor(req, res, token), action: ctx.path, picture: picture(invite, app),
+      agreements: required(invite), accepted: accepted.map((a) => `${a.id} ${a.version}`),
       policy: d.flow.policy, inApp: await pages.inApp(invite.host), uri: invites.uriFor(invite, token), ...(error ? { error } : {}), ...(user ? { user } : {}),
     });
     send(res, { status, body }, app);
@@ -114,7 +129,8 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
     const user = (str(body["user"]) ?? "").trim();
     const password = str(body["password"]) ?? "";
     let invite: Invite | undefined;
-    const again = (status: number, error: string) => form(req, res, ctx, invite!, token, app, status, error, user);
+    let accepted: Acceptance[] = [];
+    const again = (status: number, error: string) => form(req, res, ctx, invite!, token, app, status, error, user, accepted);
     try {
       if (await limited(d.attempts, req, res, ctx)) return;
       const twice = repeated(body);
@@ -130,7 +146,8 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
         const jid = await resetPassword(d.flow, { token, password });
         return send(res, { status: 200, body: resetDonePage(ctx, jid) });
       }
-      const done = await registerAccount(d.flow, { token, username: user, password, ip: d.mod.clientIp(req), source: "web" });
+      accepted = acceptedIn(body, required(invite));
+      const done = await registerAccount(d.flow, { token, username: user, password, ip: d.mod.clientIp(req), source: "web", accepted, lang: ctx.lang });
       const username = done.jid.slice(0, done.jid.lastIndexOf("@"));
       if (app?.login_link_format) {
         res.setHeader("Cache-Control", "no-store");
@@ -145,7 +162,7 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
           return send(res, pages.failurePage(ctx, adminErrors.not_connected()));
         }
         if (INVALID.has(err.code)) return send(res, pages.invalidPage(ctx, err.code.slice("invites.".length) as "invalid", invite));
-        const shown = formError(ctx, err.code, err.detail, user, invite);
+        const shown = formError(ctx, err.code, err.detail, user, invite, d.flow.agreements);
         if (shown) return again(shown.status, shown.text);
         if (err.code === "admin.no_such_user") {
           return send(res, { status: 404, body: messagePage(ctx, ctx.t("error_title"), ctx.t("err_no_account", { jid: `${invite.username ?? ""}@${invite.host}` }), undefined, "bad") });

@@ -68,12 +68,47 @@ export interface RegisterRequest {
   ip: string | undefined;
   /** "web", "in-app", "greeted", … */
   source: string;
+  /**
+   * The agreements the visitor ticked, with the version they were shown (the web form). Leave
+   * it out where agreements cannot be shown (in-app, greeted): a host that requires some then
+   * refuses with invites_register.terms_on_web, naming the web page to register on.
+   */
+  accepted?: readonly { id: string; version: string }[];
+  /** The language the agreements were shown in (recorded with the signatures). */
+  lang?: string;
+}
+
+/** An agreement a host requires (the agreements option), as other modules see it. */
+export interface AgreementInfo {
+  id: string;
+  /** 16 hex digits of the SHA-256 of its titles and texts: a new version at each change. */
+  version: string;
+  title: Record<string, string>;
+  /** Markdown per language. */
+  text: Record<string, string>;
+}
+
+/** One acceptance of one version of an agreement by the account it created. */
+export interface SignatureInfo {
+  jid: string;
+  host: string;
+  agreement: string;
+  version: string;
+  /** The language the text was shown in. */
+  lang: string;
+  signedAt: number;
+  inviteId: string;
+  source: string;
 }
 
 /** What other modules use to register accounts: every path applies the same rules once. */
 export interface InvitesRegisterApi {
   /** What the invite that created this account granted, if it was created here. */
   account(jid: string): Promise<AccountRecord | undefined>;
+  /** The agreements `host` requires before an account is created, in config order. */
+  agreements(host: string): AgreementInfo[];
+  /** Signatures on `host` (of one account with `jid`), newest first, in pages (limit 1 to 500, default 50). */
+  signatures(filter: { host: string; jid?: string; limit?: number; cursor?: string }): Promise<{ signatures: SignatureInfo[]; cursor: string | undefined }>;
   readonly passwordPolicy: PasswordPolicy;
   /** The rules alone (type, username, bound name, password); returns the canonical username or throws. */
   check(invite: Invite, username: string, password: string): string;

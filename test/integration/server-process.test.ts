@@ -55,7 +55,7 @@ describe(`server and ctl processes with a plugin module (real ${SERVER_NAMES[kin
       http: { listen: `127.0.0.1:${port}`, base_url: base },
       data_dir: dir,
       admins: [xmpp.adminJid],
-      modules_enabled: ["invites", "invites_api", "invites_page", "hello"],
+      modules_enabled: ["invites", "invites_api", "invites_page", "invites_register", "invites_users", "hello"],
       plugin_paths: [join(root, "test/fixtures/modules")],
       hello_greeting: "Howdy",
       log: { level: "info", file: "server.log" },
@@ -132,6 +132,20 @@ describe(`server and ctl processes with a plugin module (real ${SERVER_NAMES[kin
     expect((await ctl("mod_invites_api", "delete", xmpp.domain, key.split("/")[0]!)).code).to.equal(0);
     const after = await fetch(`${base}invites_api`, { headers: { authorization: `Bearer ${key}` } });
     expect(after.status).to.equal(401);
+  });
+
+  it("deactivates a user with invitectl through the running server's link (the ctl joins it through the database, no second component session)", async () => {
+    await xmpp.registerUser("zed", "zed-password");
+    const session = await loginClient({ port: xmpp.c2sPort, jid: "zed@localhost", password: "zed-password" });
+    await session.close();
+    const res = await ctl("user", "deactivate", "zed@localhost");
+    expect(res.code, res.stderr).to.equal(0);
+    expect(res.stdout).to.include("zed@localhost: deactivated by ctl").and.include("sessions: ended");
+    const relogin = await loginClient({ port: xmpp.c2sPort, jid: "zed@localhost", password: "zed-password" }).then((c) => c.close().then(() => true), () => false);
+    expect(relogin).to.equal(false);
+    // The running server kept its session: its health still says connected.
+    const health = (await (await fetch(`${base}health`)).json()) as { component: { state: string } };
+    expect(health.component.state).to.equal("connected");
   });
 
   /** What this server offers the component, as invitectl check prints it. */

@@ -18,6 +18,9 @@ class MemoryServer implements AdminPort {
   async createAccount(jid: string) { if (this.accounts.has(jid)) throw adminErrors.username_taken(); this.accounts.add(jid); }
   async changePassword(jid: string) { if (!this.accounts.has(jid)) throw adminErrors.no_such_user(); }
   async deleteAccount(jid: string) { this.accounts.delete(jid); }
+  async disableAccount() {}
+  async enableAccount() {}
+  async endSessions() {}
   async accountExists(jid: string) { return this.accounts.has(jid); }
   async getRoster(jid: string) { return this.rosters.get(jid) ?? []; }
   async setRosterItem(jid: string, item: RosterItem) { this.rosters.set(jid, [...(this.rosters.get(jid) ?? []).filter((i) => i.jid !== item.jid), item]); }

@@ -42,7 +42,7 @@ function fakeServer(accounts: string[]): AdminPort & { asked: string[] } {
   return {
     asked, connected: true, privileges: {},
     accountExists: async (jid) => { asked.push(jid); return accounts.includes(jid); },
-    createAccount: async () => {}, changePassword: async () => {}, deleteAccount: async () => {},
+    createAccount: async () => {}, changePassword: async () => {}, deleteAccount: async () => {}, disableAccount: async () => {}, enableAccount: async () => {}, endSessions: async () => {},
     getRoster: async () => [], setRosterItem: async () => {},
     capabilities: { known: false, hosts: {} }, makeMutualContacts: async () => ({ via: "test" }),
   };

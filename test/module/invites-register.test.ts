@@ -28,6 +28,9 @@ class FakeAdmin implements AdminPort {
     this.accounts.set(jid, password);
   }
   async deleteAccount(jid: string) { this.check(`delete ${jid}`); this.accounts.delete(jid); }
+  async disableAccount() {}
+  async enableAccount() {}
+  async endSessions() {}
   async accountExists(jid: string) { this.check(`exists ${jid}`); return this.accounts.has(jid); }
   async getRoster(jid: string) { this.check(`roster ${jid}`); return this.rosters.get(jid) ?? []; }
   async setRosterItem(jid: string, item: RosterItem) {

@@ -26,7 +26,7 @@ function innerLink(name: string, accounts: Set<string>, calls: string[]): InnerL
       if (accounts.has(jid)) throw adminErrors.username_taken();
       accounts.add(jid);
     },
-    changePassword: async () => {}, deleteAccount: async () => {},
+    changePassword: async () => {}, deleteAccount: async () => {}, disableAccount: async () => {}, enableAccount: async () => {}, endSessions: async () => {},
     accountExists: async (jid) => { calls.push(`${name} accountExists ${jid}`); return accounts.has(jid); },
     getRoster: async () => [{ jid: "a@localhost", subscription: "both", groups: [] }], setRosterItem: async () => {},
     capabilities: { known: true, hosts: {} },

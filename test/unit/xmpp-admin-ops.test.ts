@@ -149,4 +149,34 @@ describe("XEP-0356 privilege advertisements", () => {
     expect(readPrivileges(advert("urn:xmpp:privilege:2", "other.org"), ["example.org"])).to.equal(undefined);
     expect(readPrivileges(xml("message", { from: "example.org" }, xml("body", {}, "hi")), ["example.org"])).to.equal(undefined);
   });
+  describe("locking an account (XEP-0133 §4.3-4.5)", () => {
+    const ADMIN = "http://jabber.org/protocol/admin";
+    const submitted = (iq: Element) => Object.fromEntries(iq.getChild("command", NS_COMMANDS)!.getChild("x")!.getChildren("field").map((f) => [f.attrs.var, f.getChildren("value").map((v) => v.text())]));
+
+    it("disableAccount and enableAccount submit accountjids to disable-user and reenable-user", async () => {
+      for (const [name, op] of [["disable-user", "disableAccount"], ["reenable-user", "enableAccount"]] as const) {
+        const node = `${ADMIN}#${name}`;
+        const { port, sent } = fake([executing(node), completed(node)]);
+        await port[op]("Dan@example.org");
+        expect(sent[0]!.getChild("command", NS_COMMANDS)!.attrs.node).to.equal(node);
+        expect(submitted(sent[1]!)).to.deep.equal({ FORM_TYPE: [ADMIN], accountjids: ["dan@example.org"] });
+      }
+    });
+
+    it("says the server does not offer disable-user when it answers the execute step item-not-found", async () => {
+      const { port } = fake([new RemoteStanzaError("item-not-found", "cancel", "")]);
+      const e = await rejection(port.disableAccount("dan@example.org"));
+      expect(isModuleError(e) && e.code).to.equal(adminErrors.codes.unsupported);
+    });
+
+    it("endSessions sends accountjids (Prosody) and accountjid (ejabberd); Prosody's 'could not be disconnected' is no such user", async () => {
+      const node = `${ADMIN}#end-user-session`;
+      const ok = fake([executing(node), completed(node, ["info", "The following accounts were successfully disconnected:\ndan@example.org\n"])]);
+      await ok.port.endSessions("dan@example.org");
+      expect(submitted(ok.sent[1]!)).to.deep.equal({ FORM_TYPE: [ADMIN], accountjids: ["dan@example.org"], accountjid: ["dan@example.org"] });
+      const gone = fake([executing(node), completed(node, ["info", "The following accounts could not be disconnected:\nnobody@example.org"])]);
+      const e = await rejection(gone.port.endSessions("nobody@example.org"));
+      expect(isModuleError(e) && e.code).to.equal(adminErrors.codes.no_such_user);
+    });
+  });
 });
