@@ -8,7 +8,7 @@ import { errors } from "./errors.js";
 import { parseUses, parseWhen } from "./parse.js";
 import { LIST_HEADER, iso, listLine, publicView, showLines } from "./format.js";
 import { parseBareJid } from "./uri.js";
-import type { CreateOptions, CreatedInvite, Invite, InviteStatus, InviteType, InvitesApi } from "./types.js";
+import type { CreateOptions, CreatedInvite, Invite, InviteDetailsEvent, InviteStatus, InviteType, InvitesApi } from "./types.js";
 
 type Args = Record<string, unknown>;
 
@@ -44,7 +44,7 @@ const ROLES: Record<string, CtlOption> = {
 };
 const HOST_AND_TOKEN: Record<string, CtlOption> = { host: s("The XMPP host"), token: s("The invite's token, id or short code") };
 
-export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: InvitesApi): CtlCommand[] {
+export function ctlCommands(mod: Pick<ModuleContext, "config" | "now" | "fire">, api: InvitesApi): CtlCommand[] {
   const hosts = () => mod.config.hosts;
   /** An optional flag's moment in the future (duration from now or ISO 8601 date). */
   const when = (args: Args, name: string): number | undefined => {
@@ -70,10 +70,17 @@ export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: Inv
   async function report(created: CreatedInvite, args: Args, out: CtlOutput): Promise<void> {
     const { invite } = created;
     if (out.wantsJson) {
-      out.json({ ...publicView(invite, api.status(invite)), link: created.link, uri: created.uri, landing_url: created.landingUrl ?? null, short_url: created.shortUrl ?? null });
+      out.json({
+        ...publicView(invite, api.status(invite)), link: created.link, uri: created.uri, landing_url: created.landingUrl ?? null, short_url: created.shortUrl ?? null,
+        ...(created.greeterToken === undefined ? {} : { greeter_token: created.greeterToken }),
+      });
       return;
     }
-    out.print(created.link);
+    if (created.greeterToken !== undefined) {
+      // As Parsec prints an invitation: the token for the greeter, the URL for the claimer.
+      out.print(`Invitation token: ${created.greeterToken}`);
+      out.print(`Invitation URL: ${created.link}`);
+    } else out.print(created.link);
     if (invite.shortCode) out.print(`Short code: ${formatCode(invite.shortCode)} (valid until ${iso(invite.shortCodeExpiresAt)})${created.shortUrl ? ` ${created.shortUrl}` : ""}`);
     if (arg(args, "qr") === true) out.print(await QRCode.toString(created.link, { type: "terminal", small: true }));
   }
@@ -93,6 +100,13 @@ export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: Inv
   }
 
   const invite = (c: Omit<CtlCommand, "group">): CtlCommand => ({ group: "invite", ...c });
+
+  /** What other modules know of these invites (a greeting's state, for one). */
+  async function detailsOf(invites: readonly Invite[], view: "list" | "show"): Promise<InviteDetailsEvent["details"]> {
+    const event: InviteDetailsEvent = { invites, view, details: {} };
+    if (invites.length) await mod.fire("invite-details", event);
+    return event.details;
+  }
 
   return [
     {
@@ -114,14 +128,25 @@ export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: Inv
       command: "create_account <target>",
       describe: "Create an invite to register an account on HOST (or for the username in JID)",
       positionals: { target: s("HOST, or JID to bind the username") },
-      flags: { username: s("Bind the invite to this username"), email: s("Email address the invite is for"), ...COMMON, ...ROLES },
+      flags: {
+        username: s("Bind the invite to this username"), email: s("Email address the invite is for"),
+        greeted: b("Greeted invite: the account is made only after inviter and invitee confirm each other with codes (invitectl invite greet)"),
+        greeter: s("Who the invitee is told invites them, for a greeted invite (default: the host's administrators)"),
+        ...COMMON, ...ROLES,
+      },
       async run(args, out) {
         const target = parseBareJid(String(args.target));
         if (!target) throw errors.bad_jid(`${JSON.stringify(args.target)} is neither a host nor a JID`, { field: "target" });
         const host = checkHost(target.domain, hosts());
         const flag = str(args, "username");
         if (flag !== undefined && target.local !== undefined && flag !== target.local) throw errors.bad_request(`--username ${JSON.stringify(flag)} contradicts the JID ${JSON.stringify(args.target)}`, { field: "username" });
-        const created = await api.createAccount({ ...common(args), host, username: flag ?? target.local ?? null, email: str(args, "email") ?? null });
+        const greeted = arg(args, "greeted") === true;
+        const greeter = str(args, "greeter");
+        if (greeter !== undefined && !greeted) throw errors.bad_request("--greeter goes with --greeted", { field: "greeter" });
+        const created = await api.createAccount({
+          ...common(args), host, username: flag ?? target.local ?? null, email: str(args, "email") ?? null,
+          ...(greeted ? { greeted, extra: greeter === undefined ? {} : { greeter_name: greeter } } : {}),
+        });
         await report(created, args, out);
       },
     }),
@@ -170,10 +195,11 @@ export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: Inv
           found.push(...page.invites);
           cursor = page.cursor;
         } while (cursor !== undefined && found.length < limit);
-        if (out.wantsJson) return out.json({ invites: found.map((i) => publicView(i, api.status(i))), cursor: cursor ?? null });
+        const details = await detailsOf(found, "list");
+        if (out.wantsJson) return out.json({ invites: found.map((i) => ({ ...publicView(i, api.status(i)), ...details[i.id]?.json })), cursor: cursor ?? null });
         if (found.length === 0) out.print(`No invites on ${host}${filter.status ? ` with status ${filter.status}` : ""}`);
         else out.print(LIST_HEADER);
-        for (const i of found) out.print(listLine(i, api.status(i)));
+        for (const i of found) out.print([listLine(i, api.status(i)), details[i.id]?.label].filter(Boolean).join("  "));
         if (cursor !== undefined) out.print(`(more: --cursor ${cursor})`);
       },
     }),
@@ -183,8 +209,9 @@ export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: Inv
       positionals: HOST_AND_TOKEN,
       async run(args, out) {
         const found = await findOn(String(args.host), String(args.token));
-        if (out.wantsJson) out.json(publicView(found, api.status(found)));
-        else for (const line of showLines(found, api.status(found))) out.print(line);
+        const more = (await detailsOf([found], "show"))[found.id];
+        if (out.wantsJson) out.json({ ...publicView(found, api.status(found)), ...more?.json });
+        else for (const line of [...showLines(found, api.status(found)), ...(more?.lines ?? [])]) out.print(line);
       },
     }),
     invite({

@@ -1,5 +1,5 @@
 // The events this module fires, added to the host's typed bus by declaration merging.
-import type { InviteCreatedEvent, InviteEvent, InviteReservationEvent } from "./types.js";
+import type { InviteCreatedEvent, InviteDetailsEvent, InviteEvent, InviteReservationEvent } from "./types.js";
 
 declare module "../../core/events.js" {
   interface ModuleEvents {
@@ -14,6 +14,8 @@ declare module "../../core/events.js" {
     "invite-revoked": InviteEvent;
     /** New expiry and/or un-revoked. */
     "invite-extended": InviteEvent;
+    /** The ctl lists or shows invites: handlers add their details (modules/invites/types.ts). */
+    "invite-details": InviteDetailsEvent;
   }
 }
 

@@ -1,5 +1,6 @@
 // Human and JSON renderings of invites for the ctl (and any other admin surface).
 import { formatCode } from "./codes.js";
+import { isGreeted } from "./create.js";
 import type { Invite, InviteStatus } from "./types.js";
 
 const iso = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z"));
@@ -28,6 +29,7 @@ export function publicView(invite: Invite, status: InviteStatus): Record<string,
     used_at: invite.usedAt === null ? null : iso(invite.usedAt),
     short_code: invite.shortCode,
     short_code_expires_at: invite.shortCodeExpiresAt === null ? null : iso(invite.shortCodeExpiresAt),
+    greeted: isGreeted(invite),
   };
 }
 
@@ -57,6 +59,7 @@ export function showLines(invite: Invite, status: InviteStatus): string[] {
   if (invite.roles.length) lines.push(`roles:       ${invite.roles.join(", ")}`);
   if (invite.groups.length) lines.push(`groups:      ${invite.groups.join(", ")}`);
   if (invite.note) lines.push(`note:        ${invite.note}`);
+  if (isGreeted(invite)) lines.push("greeted:     yes (the account is made only through invitectl invite greet)");
   lines.push(`uses:        ${uses(invite)}`, `created:     ${iso(invite.createdAt)}`);
   if (invite.notBefore !== null) lines.push(`not before:  ${iso(invite.notBefore)}`);
   lines.push(`expires:     ${iso(invite.expiresAt)}`);

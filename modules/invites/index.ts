@@ -12,6 +12,7 @@ import { InviteRepo, openStores } from "./repo.js";
 import type { InvitesApi } from "./types.js";
 
 export { checkUsername, prepareUsername } from "./username.js";
+export { isGreeted } from "./create.js";
 export { normalizeCode, formatCode } from "./codes.js";
 export { randomText } from "./tokens.js";
 export { MAX_USES, parseLifetime, parseUses, parseWhen, requireWithin, type WhenForm } from "./parse.js";

@@ -54,6 +54,11 @@ export interface CreatedInvite {
   link: string;
   /** Short link /i/CODE when a short code was asked for. */
   shortUrl: string | undefined;
+  /**
+   * A greeted invite's second secret, for the greeter (`invitectl invite greet TOKEN`); set by
+   * invites_greeting on invite-created. The link (`token`) is the claimer's.
+   */
+  greeterToken?: string;
 }
 
 export interface CreateOptions {
@@ -74,6 +79,11 @@ export interface CreateOptions {
   /** Epoch ms: without expiresAt, the default expiry is brought back to this (an API key's max-expiry). */
   expiryCap?: number;
   shortCode?: boolean;
+  /**
+   * The account is made only through a greeting (invites_greeting): inviter and invitee
+   * confirm each other with short codes first. Account invites with one use only.
+   */
+  greeted?: boolean;
   extra?: Record<string, unknown>;
 }
 
@@ -104,6 +114,17 @@ export interface UpdateOptions {
   expiresAt?: number;
   /** Clear revokedAt (un-revoke). */
   unrevoke?: boolean;
+}
+
+/**
+ * Payload of invite-details, fired by the ctl's list and show: handlers add what they know of
+ * each invite, by id (a greeting's state, the claimer's details).
+ */
+export interface InviteDetailsEvent {
+  invites: readonly Invite[];
+  view: "list" | "show";
+  /** By invite id: a short label for list, "key: value" lines for show, fields for --json. */
+  details: Record<string, { label?: string; lines: string[]; json: Record<string, unknown> }>;
 }
 
 /** Payload of invite-created: handlers may set landingUrl / shortUrl. */
