@@ -76,7 +76,7 @@ export function apiRoutes(router: Router, d: ApiDeps): void {
   const token = (req: HttpRequest) => /^Bearer (.+)$/.exec(req.get("authorization") ?? "")![1]!;
   const send = (res: HttpResponse, w: Who, secret: string, rec: Parameters<typeof viewOf>[0], status = 200) => {
     res.setHeader("Cache-Control", "no-store");
-    res.status(status).json(viewOf(rec, w.side, secret, w.invite, g.limits.stepMs, g.limits.attempts));
+    res.status(status).json(viewOf(rec, w.side, secret, w.invite, g.limits));
   };
 
   router.get("/api/claimer/invitation", async (req, res) => {
@@ -94,7 +94,7 @@ export function apiRoutes(router: Router, d: ApiDeps): void {
     const { secret, rec } = await g.join(w, key(b, "key"), false);
     res.setHeader("X-Greeting-Session", secret);
     res.setHeader("Cache-Control", "no-store");
-    res.status(201).json({ session: secret, ...viewOf(rec, w.side, secret, w.invite, g.limits.stepMs, g.limits.attempts) });
+    res.status(201).json({ session: secret, ...viewOf(rec, w.side, secret, w.invite, g.limits) });
   });
 
   router.get("/api/:side/state", async (req, res) => {

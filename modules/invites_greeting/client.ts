@@ -31,10 +31,19 @@ export class GreetingClient {
     return json as T;
   }
 
+  private beat: NodeJS.Timeout | undefined;
+
   async join(key: string): Promise<GreetingView> {
     const v = await this.call<GreetingView & { session: string }>("POST", "join", { key });
     this.session = v.session;
+    // While a person answers a prompt, this side still tells the server it is there.
+    this.beat = setInterval(() => { void this.call("GET", "state", undefined, 5_000).catch(() => undefined); }, Math.max(500, Math.floor(v.liveness_ms / 3)));
+    this.beat.unref();
     return v;
+  }
+
+  stop(): void {
+    clearInterval(this.beat);
   }
 
   state(since: number, waitMs: number): Promise<GreetingView> {
@@ -47,6 +56,7 @@ export class GreetingClient {
 
   /** Tells the server (and so the other side) this side gives up; never throws. */
   async cancel(): Promise<void> {
+    this.stop();
     if (!this.session) return;
     await this.call("POST", "cancel", {}, 5_000, false).catch(() => undefined);
   }

@@ -45,6 +45,7 @@ async function runSide(work: (ui: Ui, signal: AbortSignal, setClient: (c: Greeti
     if (e instanceof Cancelled || ac.signal.aborted) throw errors.cancelled();
     throw e;
   } finally {
+    client?.stop();
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
     ui.close();

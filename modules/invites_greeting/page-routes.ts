@@ -78,11 +78,20 @@ export function pageRoutes(router: Router, d: PageDeps): void {
       eventsUrl: `${d.mod.url("/claim/events")}?${token}`, scriptUrl: d.mod.url("/static/claim.js"), ...extra,
     };
     let phase: ClaimData["phase"];
-    if (secret !== undefined && rec.claimer?.sid === sid) {
-      rec = await g.view(w, secret);
-      if (phaseOf(rec) === "creating") rec = await g.create(w, secret, token, d.mod.clientIp(req));
-      phase = pageKind(rec);
-    } else if (sid !== undefined && rec.done?.sids.includes(sid)) phase = "done";
+    let seated = secret !== undefined && rec.claimer?.sid === sid;
+    if (seated) {
+      try {
+        rec = await g.view(w, secret!);
+        if (phaseOf(rec) === "creating") rec = await g.create(w, secret!, token, d.mod.clientIp(req));
+      } catch (err) {
+        // The attempt ended just now (a timeout, the greeter): the page says why.
+        if (!isModuleError(err) || !["invites_greeting.ended", "invites_greeting.no_session", "invites_greeting.finished"].includes(err.code)) throw err;
+        rec = await g.record(w);
+        seated = false;
+      }
+    }
+    if (seated) phase = pageKind(rec);
+    else if (sid !== undefined && rec.done?.sids.includes(sid)) phase = "done";
     else if (sid !== undefined && rec.ended?.sids.includes(sid)) { phase = "ended"; base.message ??= rec.ended.message; }
     else if (rec.revoked) { phase = "revoked"; base.message ??= rec.ended?.message; }
     else phase = rec.claimer ? "busy" : extra.message ? "ended" : "intro";

@@ -86,6 +86,7 @@ ${d.error ? html`<p class="alert" role="alert">${d.error}</p>` : ""}
       break;
     case "review":
       body = html`<section class="card"><h1>${t("title", vars)}</h1>${steps(d)}
+<p><strong>${t("review")}</strong></p>
 ${d.jid ? html`<p>${t("entered", { jid: d.jid })}</p>` : ""}
 ${d.error ? html`<p class="alert" role="status">${t("problem", { why: d.error })}</p>` : ""}
 <p class="hint">${t("no_js")}</p></section>${cancelForm(t, d)}`;
@@ -100,6 +101,8 @@ ${d.error ? html`<p class="alert" role="status">${t("problem", { why: d.error })
   }
   // Waiting pages reload themselves without JavaScript; with it, claim.js waits for the server's events.
   const head = html`${waiting ? html`<noscript><meta http-equiv="refresh" content="2"></noscript>` : ""}<script src="${d.scriptUrl}" defer></script>`;
-  const main = html`<div data-greeting-events="${d.eventsUrl}" data-phase="${d.livePhase}" hidden></div>${body}`;
+  // Only a seated claimer's pages listen (the others have nothing to wait for).
+  const live = ["waiting", "pick", "show_code", "info", "review"].includes(d.phase);
+  const main = live ? html`<div data-greeting-events="${d.eventsUrl}" data-phase="${d.livePhase}" hidden></div>${body}` : body;
   return layout(ctx, { title: d.phase === "done" ? t("done_title") : t("title", vars), body: main, head, noLangSwitch: d.phase !== "intro" });
 }

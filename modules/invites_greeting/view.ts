@@ -1,7 +1,7 @@
 // What each side is shown of a greeting (the JSON API's answer and the pages' input): the
 // phase, what the other side has published, and how the attempt ended when it did.
 import type { Invite } from "../invites/types.js";
-import { phaseOf, type GreetingRecord, type Phase, type Side } from "./machine.js";
+import { phaseOf, type GreetingRecord, type Limits, type Phase, type Side } from "./machine.js";
 import { hashSecret } from "./seal.js";
 
 export type ViewPhase = Phase | "ended";
@@ -34,9 +34,12 @@ export interface GreetingView {
   attempts_left: number;
   /** Until when the current step may take. */
   deadline: string | null;
+  /** A side silent for longer counts as gone: ask at least this often (a prompt included). */
+  liveness_ms: number;
 }
 
-export function viewOf(rec: GreetingRecord, side: Side, secret: string, invite: Invite, stepMs: number, attempts: number): GreetingView {
+export function viewOf(rec: GreetingRecord, side: Side, secret: string, invite: Invite, limits: Limits): GreetingView {
+  const { stepMs, attempts } = limits;
   const sid = hashSecret(secret);
   const seated = rec[side]?.sid === sid;
   const phase: ViewPhase = rec.done?.sids.includes(sid) ? "done" : seated ? phaseOf(rec) : rec.revoked ? "cancelled" : "ended";
@@ -57,5 +60,6 @@ export function viewOf(rec: GreetingRecord, side: Side, secret: string, invite: 
     ended: phase === "ended" && rec.ended?.sids.includes(sid) ? { reason: rec.ended.reason, message: rec.ended.message } : phase === "cancelled" ? { reason: "revoked", message: rec.ended?.message ?? "This invite has been revoked." } : null,
     attempts_left: Math.max(0, attempts - rec.failures),
     deadline: mine && phase !== "done" ? new Date(rec.stepAt + stepMs).toISOString() : null,
+    liveness_ms: limits.livenessMs,
   };
 }
