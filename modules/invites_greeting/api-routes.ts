@@ -6,7 +6,7 @@ import { illegalXmlChar, type HttpRequest, type HttpResponse, type Router } from
 import type { RateLimiter } from "../../web/security.js";
 import { errors } from "./errors.js";
 import type { Action, Side } from "./machine.js";
-import { isKey } from "./sas.js";
+import { isKey, usableKey } from "./sas.js";
 import type { Greetings, Who } from "./service.js";
 import { viewOf } from "./view.js";
 
@@ -91,7 +91,9 @@ export function apiRoutes(router: Router, d: ApiDeps): void {
     const w = await who(req);
     const b = body(req);
     only(b, ["key"]);
-    const { secret, rec } = await g.join(w, key(b, "key"), false);
+    const k = key(b, "key");
+    if (!usableKey(k)) throw errors.bad_request("key: not a usable X25519 public key", { field: "key" });
+    const { secret, rec } = await g.join(w, k, false);
     res.setHeader("X-Greeting-Session", secret);
     res.setHeader("Cache-Control", "no-store");
     res.status(201).json({ session: secret, ...viewOf(rec, w.side, secret, w.invite, g.limits) });

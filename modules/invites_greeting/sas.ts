@@ -66,9 +66,21 @@ export function sharedSecret(privateKey: string, peerPublicKey: string): Buffer 
   if (!isKey(privateKey) || !isKey(peerPublicKey)) throw new Error("keys are 32 bytes, base64url");
   const priv = createPrivateKey({ key: { kty: "OKP", crv: "X25519", d: privateKey, x: publicOf(privateKey) }, format: "jwk" });
   const pub = createPublicKey({ key: { kty: "OKP", crv: "X25519", x: peerPublicKey }, format: "jwk" });
-  const secret = diffieHellman({ privateKey: priv, publicKey: pub });
+  let secret: Buffer;
+  try {
+    secret = diffieHellman({ privateKey: priv, publicKey: pub });
+  } catch {
+    // OpenSSL refuses some points itself (RFC 7748 §6.1: an all-zero result).
+    throw new Error("the peer's public key is not usable");
+  }
   if (secret.every((b) => b === 0)) throw new Error("the peer's public key is not usable");
   return secret;
+}
+
+/** Whether a public key can be used for the exchange (not a low-order point). */
+export function usableKey(publicKey: unknown): publicKey is string {
+  if (!isKey(publicKey)) return false;
+  try { sharedSecret(newKeyPair().privateKey, publicKey); return true; } catch { return false; }
 }
 
 /** The public half of a private key (base64url). */

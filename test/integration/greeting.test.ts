@@ -8,6 +8,7 @@ import type { TestProsody } from "../harness/prosody.js";
 import { startProsodyServer, type TestXmppServer } from "../harness/servers.js";
 import { loginClient } from "../harness/xmpp-client.js";
 import { startCtl } from "../helpers/ctl-process.js";
+import { newKeyPair } from "../../modules/invites_greeting/sas.js";
 import { startServer, type ServerProcess } from "../reliability/server.js";
 
 const MODULES = ["invites", "invites_api", "invites_page", "invites_register", "invites_adhoc", "invites_greeting"];
@@ -143,7 +144,7 @@ describe("greeted invites: greeter and claimer as real processes (real Prosody 0
     expect(form.status).to.equal(303);
     // Claiming alone gets nowhere: the claimer waits for a greeter.
     const join = await fetch(new URL("invites_greeting/api/claimer/join", server.baseUrl), {
-      method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ key: "A".repeat(43) }),
+      method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ key: newKeyPair().publicKey }),
     });
     expect(join.status).to.equal(201);
     expect(((await join.json()) as { phase: string }).phase).to.equal("waiting_for_greeter");
