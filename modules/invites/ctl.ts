@@ -131,7 +131,7 @@ export function ctlCommands(mod: Pick<ModuleContext, "config" | "now" | "fire">,
       flags: {
         username: s("Bind the invite to this username"), email: s("Email address the invite is for"),
         greeted: b("Greeted invite: the account is made only after inviter and invitee confirm each other with codes (invitectl invite greet)"),
-        greeter: s("Who the invitee is told invites them, for a greeted invite (default: the host's administrators)"),
+        greeter: s("Who the invitee is told invites them, for a greeted invite (default: \"An administrator of HOST\")"),
         ...COMMON, ...ROLES,
       },
       async run(args, out) {

@@ -17,6 +17,8 @@ export interface CreateInput {
   roles?: string[];
   groups?: string[];
   note?: string | null;
+  /** Account invites only: made through a greeting (docs/greeting.md). */
+  greeted?: boolean;
 }
 
 export interface KeyDeps {
@@ -53,6 +55,7 @@ export async function createForKey(d: KeyDeps, key: ApiKey, input: CreateInput, 
     ...(input.roles ? { roles: input.roles } : {}),
     ...(input.groups ? { groups: input.groups } : {}),
     ...(input.note !== undefined ? { note: input.note } : {}),
+    ...(input.greeted ? { greeted: true } : {}),
   };
   return make(d.invites, { ...input, ...(inviter === undefined ? {} : { inviter }) }, base);
 }

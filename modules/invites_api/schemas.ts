@@ -28,6 +28,7 @@ export const CreateInviteBody = {
     roles: labels("roles given to the new account"),
     groups: labels("groups the new account joins"),
     note,
+    greeted: { type: "boolean", description: "account invites: the account is made only after a greeting (greeter_token in the answer; docs/greeting.md)" },
   },
 } as const;
 
@@ -81,6 +82,7 @@ export const InviteJson = {
     expires_at: { type: "string" },
     revoked_at: time,
     used_at: time,
+    greeted: { type: "boolean", description: "made only through a greeting" },
   },
 } as const;
 
@@ -93,6 +95,7 @@ export const CreatedJson = {
     uri: { type: "string", description: "xmpp: URI (XEP-0401)" },
     landing_url: { type: ["string", "null"], description: "landing page, when one is configured" },
     link: { type: "string", description: "landing_url when there is one, else uri" },
+    greeter_token: { type: "string", description: "a greeted invite's token for the greeter (invitectl invite greet); shown only in this answer" },
   },
 } as const;
 

@@ -4,6 +4,7 @@
 // in proxy and browser logs.
 import type { HttpRequest, HttpResponse } from "../../core/types.js";
 import type { CreatedInvite, Invite, InviteStatus, InviteType, InvitesApi, UpdateOptions } from "../invites/types.js";
+import { isGreeted } from "../invites/index.js";
 import type { ApiKey } from "./keys.js";
 import { errors } from "./errors.js";
 import { createForKey, type KeyDeps } from "./create.js";
@@ -14,7 +15,7 @@ import { parseExpiry, parseUses, validator } from "./validate.js";
 
 type Authenticate = (req: HttpRequest, res: HttpResponse, queryKey: string | undefined) => Promise<ApiKey>;
 
-interface CreateBody { type?: InviteType; uses?: number | "unlimited"; expires_after?: string; expires_at?: string; username?: string; inviter?: string; roles?: string[]; groups?: string[]; note?: string | null }
+interface CreateBody { type?: InviteType; uses?: number | "unlimited"; expires_after?: string; expires_at?: string; username?: string; inviter?: string; roles?: string[]; groups?: string[]; note?: string | null; greeted?: boolean }
 interface UpdateBody { uses?: number | "unlimited"; expires_after?: string; expires_at?: string; note?: string | null; revoked?: boolean }
 interface ListParams { status?: InviteStatus; type?: InviteType; cursor?: string; limit: number }
 
@@ -32,11 +33,12 @@ export function inviteJson(invites: InvitesApi, i: Invite) {
     username: i.username, inviter: i.inviter, source: i.source, roles: i.roles, groups: i.groups, note: i.note,
     uses_allowed: i.usesAllowed, uses_pending: i.usesPending, uses_completed: i.usesCompleted,
     created_at: iso(i.createdAt), not_before: iso(i.notBefore), expires_at: iso(i.expiresAt), revoked_at: iso(i.revokedAt), used_at: iso(i.usedAt),
+    greeted: isGreeted(i),
   };
 }
 
 export function createdJson(invites: InvitesApi, c: CreatedInvite) {
-  return { invite: inviteJson(invites, c.invite), token: c.token, uri: c.uri, landing_url: c.landingUrl ?? null, link: c.link };
+  return { invite: inviteJson(invites, c.invite), token: c.token, uri: c.uri, landing_url: c.landingUrl ?? null, link: c.link, ...(c.greeterToken === undefined ? {} : { greeter_token: c.greeterToken }) };
 }
 
 /** A JSON body, or {} when the request has none. */
@@ -85,6 +87,7 @@ export function v1Handlers(d: KeyDeps, authenticate: Authenticate, now: () => nu
         ...(body.roles !== undefined ? { roles: body.roles } : {}),
         ...(body.groups !== undefined ? { groups: body.groups } : {}),
         ...(body.note !== undefined ? { note: body.note } : {}),
+        ...(body.greeted === true ? { greeted: true } : {}),
       }, at);
       res.setHeader("Location", `${req.baseUrl}/v1/invites/${created.invite.id}`);
       res.setHeader("Cache-Control", "no-store");

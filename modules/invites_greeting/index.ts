@@ -46,7 +46,7 @@ export default defineModule({
       const token = randomText(18);
       const named = typeof invite.extra["greeter_name"] === "string" ? invite.extra["greeter_name"] : undefined;
       const inviter = invite.inviter ? pages.inviter(invite) : undefined;
-      const greeterName = named ?? (inviter ? (inviter.name === inviter.jid ? inviter.jid : `${inviter.name} <${inviter.jid}>`) : `The administrators of ${invite.host}`);
+      const greeterName = named ?? (inviter ? (inviter.name === inviter.jid ? inviter.jid : `${inviter.name} <${inviter.jid}>`) : `An administrator of ${invite.host}`);
       await repo.insert(newRecord(invite.id, greeterName, mod.now()), token);
       created.greeterToken = token;
       created.landingUrl = claimUrl(created.token);
