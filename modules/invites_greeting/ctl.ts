@@ -111,6 +111,7 @@ export function greetingCtl(mod: Pick<ModuleContext, "url">): CtlCommand[] {
     {
       group: "invite",
       command: "claim <url>",
+      standalone: true,
       describe: "Claim a greeted invite from a terminal: exchange codes with the greeter, then give your account's details (Parsec's invite claim)",
       positionals: { url: { type: "string", describe: "The Invitation URL" } },
       async run(args: Args) {

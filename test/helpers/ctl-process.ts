@@ -2,6 +2,7 @@
 // time (the greet and claim commands ask their questions line by line when stdin is not a
 // terminal): wait for a line, answer a prompt, read the exit code.
 import { spawn, type ChildProcess } from "node:child_process";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -18,8 +19,12 @@ export interface CtlProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export function startCtl(configPath: string, args: string[], env: NodeJS.ProcessEnv = {}): CtlProcess {
-  const child = spawn(process.execPath, [join(root, "bin/invitectl.js"), "--config", configPath, ...args], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...env } });
+/** Without a config path, it runs where no config file is to be found (an invitee's machine). */
+export function startCtl(configPath: string | undefined, args: string[]): CtlProcess {
+  const { XMPP_INVITES_CONFIG: _ignored, ...env } = process.env;
+  const child = spawn(process.execPath, [join(root, "bin/invitectl.js"), ...(configPath === undefined ? [] : ["--config", configPath]), ...args], {
+    stdio: ["pipe", "pipe", "pipe"], env, cwd: configPath === undefined ? tmpdir() : root,
+  });
   let out = "", err = "";
   let read = 0;
   const waiters = new Set<() => void>();

@@ -48,7 +48,8 @@ describe("greeted invites: greeter and claimer as real processes (real Prosody 0
     const listed = await server.ctl(["invite", "list", "localhost"]);
     expect(listed.stdout).to.match(new RegExp(`^${inv.id} .*greeting=waiting-for-claimer$`, "m"));
     const greeter = startCtl(server.configPath, ["invite", "greet", inv.token]);
-    const claimer = startCtl(server.configPath, ["invite", "claim", inv.url]);
+    // The invitee has no config file: claim needs only the URL.
+    const claimer = startCtl(undefined, ["invite", "claim", inv.url]);
     await claimer.line(/^✔ Retrieving invitation info$/);
     await claimer.line(/^Invitation greeter: Ann <ann@localhost>$/);
     await greeter.line(/^✔ Retrieving invitation info$/);
