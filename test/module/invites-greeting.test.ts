@@ -57,6 +57,15 @@ describe("invites_greeting (module)", () => {
     expect(bad.stderr).to.include("--greeter goes with --greeted");
   });
 
+  it("binds a greeted invite to a username or an email as any other", async () => {
+    const made = await t.runCtl(["--json", "invite", "create_account", "bob@localhost", "--greeted", "--email", "bob@example.net"]);
+    const c = JSON.parse(made.stdout) as { link: string; username: string; email: string; greeter_token: string };
+    expect(c).to.deep.include({ username: "bob", email: "bob@example.net" });
+    expect(c.greeter_token).to.be.a("string");
+    const json = (await (await fetch(c.link, { headers: { accept: "application/json" } })).json()) as { bound_username: string };
+    expect(json.bound_username).to.equal("bob");
+  });
+
   it("answers a claimer's terminal with the invitation as JSON at the claim URL, and a browser with the page", async () => {
     const c = await invites.createAccount({ host: "localhost", source: "test", greeted: true, extra: { greeter_name: "Ann" } });
     const json = await fetch(c.link, { headers: { accept: "application/json" } });
