@@ -1,7 +1,10 @@
 // `invitectl [--config FILE] <group> <command> ...`: loads the modules without connecting
 // to the XMPP server and runs the command they declared.
 import { connect as tcpConnect } from "node:net";
-import { loadConfigFile, ConfigError } from "../core/config.js";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { checkConfig, loadConfigFile, ConfigError } from "../core/config.js";
 import { Host } from "../core/host.js";
 import { LoadError } from "../core/loader.js";
 import { createLogger } from "../core/log.js";
@@ -109,6 +112,36 @@ function migrateCommand(host: Host): ExtraCommand {
   });
 }
 
+/**
+ * Without a readable config, a command its module declares `standalone` (it only talks to a
+ * running server over HTTP, as `invite claim URL`) still runs: the built-in modules are loaded
+ * with a throwaway in-memory config that serves nothing. Undefined: not such a command.
+ */
+async function standalone(argv: string[], io: CtlIo): Promise<number | undefined> {
+  const words = argv.filter((a) => !a.startsWith("-"));
+  const modulesDir = resolve(import.meta.dirname, "../modules");
+  // index.ts under the sources (tests), index.js once compiled (dist/).
+  const names = readdirSync(modulesDir).filter((d) => existsSync(join(modulesDir, d, "index.ts")) || existsSync(join(modulesDir, d, "index.js")));
+  const dir = mkdtempSync(join(tmpdir(), "invitectl-"));
+  let host: Host | undefined;
+  try {
+    const config = checkConfig({
+      hosts: ["standalone.invalid"], component: { jid: "invitectl.standalone.invalid", secret: "unused" },
+      store: "memory://", data_dir: dir, modules_enabled: names, log: { level: "silent" },
+    }, join(dir, "config.yml"));
+    host = await Host.create({ config, mode: "ctl", logger: createLogger({ level: "silent" }) });
+    const runnable = host.ctl.filter((c) => c.cmd.standalone && c.group === words[0] && c.cmd.command.split(" ")[0] === words[1]);
+    if (!runnable.length) return undefined;
+    host.ctl.splice(0, host.ctl.length, ...runnable);
+    return await runCtl(host, argv.filter((a, i) => !(a === "--config" || a === "-c" || argv[i - 1] === "--config" || argv[i - 1] === "-c")), io);
+  } catch {
+    return undefined;
+  } finally {
+    await host?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function main(argv: string[], io: CtlIo): Promise<number> {
   const file = configPathFrom(argv);
   let host: Host | undefined;
@@ -118,6 +151,10 @@ export async function main(argv: string[], io: CtlIo): Promise<number> {
     config.log.file = undefined;
     host = await Host.create({ config, mode: "ctl", logger: createLogger({ level: config.log.level }) });
   } catch (e) {
+    if (e instanceof ConfigError) {
+      const code = await standalone(argv, io);
+      if (code !== undefined) return code;
+    }
     if (e instanceof ConfigError || e instanceof LoadError) {
       io.stderr(`invitectl: ${e.message}\n`);
       // Help still answers without a config, listing what needs none.

@@ -179,6 +179,11 @@ export interface CtlCommand {
    * connects itself when no server runs.
    */
   link?: boolean;
+  /**
+   * Needs no config file: the command only talks to a running server over HTTP (an invitee's
+   * `invitectl invite claim URL`). invitectl runs it even where no config can be read.
+   */
+  standalone?: boolean;
   /** Throw a ModuleError with status < 500 for usage errors (exit 2) and >= 500 or code *not_found for failures (exit 1). */
   run(args: Record<string, unknown>, out: CtlOutput): Promise<void> | void;
 }

@@ -1,11 +1,19 @@
-// The files the compiled product reads beside its code: the config schema (core/config.ts)
-// and the stylesheet (invites_page), copied into dist/ where the compiled files look for them.
-import { copyFileSync, mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+// The files the compiled product reads beside its code (the config schema, the stylesheet,
+// static scripts such as the claim page's): every file of the compiled folders that is not
+// TypeScript or documentation, and config/schema.json, copied into dist/ at the same place.
+import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-for (const file of ["config/schema.json", "web/style.css"]) {
-  mkdirSync(dirname(join(root, "dist", file)), { recursive: true });
-  copyFileSync(join(root, file), join(root, "dist", file));
+const copy = (file) => {
+  const to = join(root, "dist", relative(root, file));
+  mkdirSync(dirname(to), { recursive: true });
+  copyFileSync(file, to);
+};
+for (const top of ["core", "web", "modules", "cli"]) {
+  for (const entry of readdirSync(join(root, top), { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && !/\.(ts|md)$/.test(entry.name)) copy(join(entry.parentPath, entry.name));
+  }
 }
+copy(join(root, "config/schema.json"));

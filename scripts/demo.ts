@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const httpPort = await freePort();
-  const modules = ["invites", "invites_api", "invites_page", "invites_register", "invites_adhoc", "invites_inapp"]
+  const modules = ["invites", "invites_api", "invites_page", "invites_register", "invites_adhoc", "invites_inapp", "invites_greeting"]
     .filter((m) => existsSync(join(root, "modules", m, "index.ts")));
   const admin = { jid: `admin@${prosody.domain}`, password: randomBytes(9).toString("base64url") };
   const configPath = join(dir, "config.yml");
@@ -86,6 +86,11 @@ async function main(): Promise<void> {
   if (modules.includes("invites")) {
     const made = JSON.parse(await ctl(host, ["--json", "invite", "create_contact", admin.jid, "--allow-registration"])) as { link: string; uri: string };
     lines.push(`invite: ${made.link}`, `invite uri: ${made.uri}`);
+  }
+  if (modules.includes("invites_greeting")) {
+    // A greeted invite: greet it with `invitectl --config CONFIG invite greet TOKEN`, claim it in a browser or with `invite claim URL`.
+    const made = JSON.parse(await ctl(host, ["--json", "invite", "create_account", prosody.domain, "--greeted", "--greeter", `Admin <${admin.jid}>`])) as { link: string; greeter_token: string };
+    lines.push(`greeted invite: ${made.link}`, `greeter token: ${made.greeter_token}`);
   }
   if (modules.includes("invites_inapp")) {
     // mod_xmpp_invites announces itself once the component is connected.

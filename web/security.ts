@@ -9,14 +9,17 @@ export interface PagePolicy {
   imgOrigins?: readonly string[];
   /** Extra origins a form may be sent or redirected to (an app's login link). */
   formOrigins?: readonly string[];
+  /** The page loads scripts from this site (static files, never inline) and listens to its events. */
+  scripts?: boolean;
 }
 
-/** Headers for every HTML page: no script at all, nothing from elsewhere, never indexed. */
+/** Headers for every HTML page: no inline script, nothing from elsewhere, never indexed. */
 export function setPageHeaders(res: HttpResponse, policy: PagePolicy = {}): void {
   const img = ["'self'", "data:", ...(policy.imgOrigins ?? [])].join(" ");
   const form = ["'self'", ...(policy.formOrigins ?? [])].join(" ");
+  const scripts = policy.scripts ? "; script-src 'self'; connect-src 'self'" : "";
   res.setHeader("Content-Security-Policy",
-    `default-src 'none'; style-src 'self'; img-src ${img}; form-action ${form}; frame-ancestors 'none'; base-uri 'none'`);
+    `default-src 'none'; style-src 'self'; img-src ${img}; form-action ${form}; frame-ancestors 'none'; base-uri 'none'${scripts}`);
   res.setHeader("Referrer-Policy", "no-referrer");
   res.setHeader("X-Robots-Tag", "noindex, nofollow");
   res.setHeader("X-Frame-Options", "DENY");

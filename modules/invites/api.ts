@@ -52,6 +52,8 @@ export function createApi({ repo, settings, fire, log, now = Date.now, owner, re
     const created: CreatedInvite = { invite, token, uri, landingUrl: undefined, link: uri, shortUrl: undefined };
     try {
       await fire("invite-created", { created });
+      // Without invites_greeting nobody could greet it, and it must not be usable otherwise.
+      if (opts.greeted === true && created.greeterToken === undefined) throw errors.greeting_unavailable();
     } catch (e) {
       // A handler vetoed (or failed): an invite nobody was told about must not stay usable.
       await repo.remove(invite.id);

@@ -19,6 +19,13 @@ export interface CreateSettings {
 }
 
 const MAX_NOTE = 1000;
+/** Where a greeted invite says so (in `extra`, so the record keeps its shape). */
+const GREETED = "greeted";
+
+/** Whether the account may be made only through a greeting (invites_greeting). */
+export function isGreeted(invite: Pick<Invite, "extra">): boolean {
+  return invite.extra[GREETED] === true;
+}
 const MAX_LABEL = 256;
 
 export function checkHost(host: unknown, hosts: readonly string[]): string {
@@ -114,6 +121,10 @@ export function buildInvite(type: InviteType, opts: CreateOptions, s: CreateSett
   if (expiresAt <= now) throw errors.bad_duration("The expiry is in the past", { field: "expires" });
   checkLifetime(type, expiresAt, now, s);
   if (notBefore !== null && notBefore >= expiresAt) throw errors.bad_duration("not_before must be earlier than the expiry", { field: "not_before" });
+  if (opts.greeted === true) {
+    if (type !== "account" && type !== "account_and_contact") throw errors.bad_request("Only account invites can be greeted", { field: "greeted" });
+    if (usesAllowed !== 1) throw errors.bad_uses("A greeted invite is for one person: it allows exactly one use", { field: "uses" });
+  }
 
   const token = newToken();
   const invite: Invite = {
@@ -140,7 +151,7 @@ export function buildInvite(type: InviteType, opts: CreateOptions, s: CreateSett
     shortCode: null,
     shortCodeHash: null,
     shortCodeExpiresAt: null,
-    extra: { ...(opts.extra ?? {}) },
+    extra: { ...(opts.extra ?? {}), ...(opts.greeted === true ? { [GREETED]: true } : {}) },
   };
   return { invite, token };
 }

@@ -77,10 +77,17 @@ export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: Inv
     const { invite } = created;
     const details = (await api.details([invite])).get(invite.id);
     if (out.wantsJson) {
-      out.json({ ...publicView(invite, api.status(invite), details), link: created.link, uri: created.uri, landing_url: created.landingUrl ?? null, short_url: created.shortUrl ?? null });
+      out.json({
+        ...publicView(invite, api.status(invite), details), link: created.link, uri: created.uri, landing_url: created.landingUrl ?? null, short_url: created.shortUrl ?? null,
+        ...(created.greeterToken === undefined ? {} : { greeter_token: created.greeterToken }),
+      });
       return;
     }
-    out.print(created.link);
+    if (created.greeterToken !== undefined) {
+      // As Parsec prints an invitation: the token for the greeter, the URL for the claimer.
+      out.print(`Invitation token: ${created.greeterToken}`);
+      out.print(`Invitation URL: ${created.link}`);
+    } else out.print(created.link);
     if (invite.shortCode) out.print(`Short code: ${formatCode(invite.shortCode)} (valid until ${iso(invite.shortCodeExpiresAt)})${created.shortUrl ? ` ${created.shortUrl}` : ""}`);
     for (const [name, d] of Object.entries(details ?? {})) out.print(`${name.replace(/_/g, " ")}: ${d.text}`);
     if (arg(args, "qr") === true) out.print(await QRCode.toString(created.link, { type: "terminal", small: true }));
@@ -122,14 +129,25 @@ export function ctlCommands(mod: Pick<ModuleContext, "config" | "now">, api: Inv
       command: "create_account <target>",
       describe: "Create an invite to register an account on HOST (or for the username in JID)",
       positionals: { target: s("HOST, or JID to bind the username") },
-      flags: { username: s("Bind the invite to this username"), ...COMMON, ...ROLES },
+      flags: {
+        username: s("Bind the invite to this username"),
+        greeted: b("Greeted invite: the account is made only after inviter and invitee confirm each other with codes (invitectl invite greet)"),
+        greeter: s("Who the invitee is told invites them, for a greeted invite (default: \"An administrator of HOST\")"),
+        ...COMMON, ...ROLES,
+      },
       async run(args, out) {
         const target = parseBareJid(String(args.target));
         if (!target) throw errors.bad_jid(`${JSON.stringify(args.target)} is neither a host nor a JID`, { field: "target" });
         const host = checkHost(target.domain, hosts());
         const flag = str(args, "username");
         if (flag !== undefined && target.local !== undefined && flag !== target.local) throw errors.bad_request(`--username ${JSON.stringify(flag)} contradicts the JID ${JSON.stringify(args.target)}`, { field: "username" });
-        const created = await api.createAccount({ ...common(args), host, username: flag ?? target.local ?? null });
+        const greeted = arg(args, "greeted") === true;
+        const greeter = str(args, "greeter");
+        if (greeter !== undefined && !greeted) throw errors.bad_request("--greeter goes with --greeted", { field: "greeter" });
+        const created = await api.createAccount({
+          ...common(args), host, username: flag ?? target.local ?? null,
+          ...(greeted ? { greeted, extra: greeter === undefined ? {} : { greeter_name: greeter } } : {}),
+        });
         await report(created, args, out);
       },
     }),

@@ -20,6 +20,7 @@ export const errors = defineErrors("invites", {
   unknown_host: { status: 400, type: "modify", condition: "item-not-found", message: "This host is not served here" },
   bad_username: { status: 400, type: "modify", condition: "not-acceptable", message: "Invalid username" },
   bad_jid: { status: 400, type: "modify", condition: "jid-malformed", message: "Invalid JID" },
+  greeting_unavailable: { status: 400, type: "cancel", condition: "feature-not-implemented", message: "Greeted invites need the invites_greeting module (add it to modules_enabled)" },
   username_mismatch: { status: 403, type: "auth", condition: "forbidden", message: "This invite is for another username" },
   // Lifecycle misuse and capacity.
   no_reservation: { status: 409, type: "cancel", condition: "conflict", message: "No such pending use of this invite" },

@@ -1,5 +1,6 @@
 // Human and JSON renderings of invites for the ctl (and any other admin surface).
 import { formatCode } from "./codes.js";
+import { isGreeted } from "./create.js";
 import type { Invite, InviteDetail, InviteStatus } from "./types.js";
 
 type Details = Record<string, InviteDetail> | undefined;
@@ -31,6 +32,7 @@ export function publicView(invite: Invite, status: InviteStatus, details?: Detai
     used_at: invite.usedAt === null ? null : iso(invite.usedAt),
     short_code: invite.shortCode,
     short_code_expires_at: invite.shortCodeExpiresAt === null ? null : iso(invite.shortCodeExpiresAt),
+    greeted: isGreeted(invite),
   };
   // Other modules' details (invite-details), never over the invite's own fields.
   for (const [name, d] of Object.entries(details ?? {})) if (!(name in view)) view[name] = d.json;
@@ -66,13 +68,14 @@ export function showLines(invite: Invite, status: InviteStatus, details?: Detail
   if (invite.roles.length) lines.push(`roles:       ${invite.roles.join(", ")}`);
   if (invite.groups.length) lines.push(`groups:      ${invite.groups.join(", ")}`);
   if (invite.note) lines.push(`note:        ${invite.note}`);
+  if (isGreeted(invite)) lines.push("greeted:     yes (the account is made only through invitectl invite greet)");
   lines.push(`uses:        ${uses(invite)}`, `created:     ${iso(invite.createdAt)}`);
   if (invite.notBefore !== null) lines.push(`not before:  ${iso(invite.notBefore)}`);
   lines.push(`expires:     ${iso(invite.expiresAt)}`);
   if (invite.revokedAt !== null) lines.push(`revoked:     ${iso(invite.revokedAt)}`);
   if (invite.shortCode) lines.push(`short code:  ${formatCode(invite.shortCode)} (until ${iso(invite.shortCodeExpiresAt)})`);
   else if (invite.shortCodeHash) lines.push(`short code:  (shown once, at creation) until ${iso(invite.shortCodeExpiresAt)}`);
-  for (const [name, d] of Object.entries(details ?? {})) lines.push(`${`${name.replace(/_/g, " ")}:`.padEnd(12)} ${d.text}`);
+  for (const [name, d] of Object.entries(details ?? {})) lines.push(`${`${name.replace(/_/g, " ")}:`.padEnd(12)} ${d.text}`, ...(d.more ?? []));
   return lines;
 }
 

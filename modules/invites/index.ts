@@ -14,6 +14,7 @@ import { migrations, type InviteTables } from "./schema.js";
 import type { InvitesApi } from "./types.js";
 
 export { checkUsername, prepareUsername } from "./username.js";
+export { isGreeted } from "./create.js";
 export { normalizeCode, formatCode } from "./codes.js";
 export { randomText } from "./tokens.js";
 export { MAX_USES, parseLifetime, parseUses, parseWhen, requireWithin, type WhenForm } from "./parse.js";

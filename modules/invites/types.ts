@@ -59,6 +59,11 @@ export interface CreatedInvite {
    * "preactivation"), so that a creator can tell a request no loaded module honoured.
    */
   handled?: string[];
+  /**
+   * A greeted invite's second secret, for the greeter (`invitectl invite greet TOKEN`); set by
+   * invites_greeting on invite-created. The link (`token`) is the claimer's.
+   */
+  greeterToken?: string;
 }
 
 export interface CreateOptions {
@@ -79,6 +84,11 @@ export interface CreateOptions {
   /** Epoch ms: without expiresAt, the default expiry is brought back to this (an API key's max-expiry). */
   expiryCap?: number;
   shortCode?: boolean;
+  /**
+   * The account is made only through a greeting (invites_greeting): inviter and invitee
+   * confirm each other with short codes first. Account invites with one use only.
+   */
+  greeted?: boolean;
   extra?: Record<string, unknown>;
 }
 
@@ -122,6 +132,8 @@ export interface InviteDetail {
   short: string;
   /** One line for `invite show`, e.g. "failed (550 mailbox unavailable)". */
   text: string;
+  /** Further "key: value" lines for `invite show`, after `text` (a greeting's greeter, claimer, …). */
+  more?: string[];
   /** The JSON form (ctl --json, the JSON API). */
   json: unknown;
 }

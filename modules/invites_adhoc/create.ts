@@ -92,6 +92,7 @@ function accountForm(deps: CommandDeps, req: AdhocRequest): DataForm {
     { var: "email", type: "text-single", label: "Email address (optional)", desc: "Where to send the invite, when this service sends email" },
     { var: "note", type: "text-single", label: "Note (for you, not shown to the invitee)" },
     { var: "short-code", type: "boolean", label: "Also make a short code (to type or read out)", value: "0" },
+    { var: "greeted", type: "boolean", label: "Greeted: the account is made only after you and the invitee confirm each other with codes (invitectl invite greet)", value: "0" },
   );
   return { type: "form", title: "Create new account invite", instructions: "Fill in what you need; everything is optional.", fields };
 }
@@ -130,11 +131,17 @@ export function createAccountCommand(deps: CommandDeps, permission: Permission):
         note: textValue(v, "note") ?? null,
         email: textValue(v, "email") ?? null,
         shortCode: boolValue(v, "short-code"),
+        greeted: boolValue(v, "greeted"),
       };
       const defined = Object.fromEntries(Object.entries(opts).filter(([, x]) => x !== undefined)) as typeof opts;
       const c = await withQuota(deps, req, () => subscribe
         ? deps.invites.createContact({ ...defined, allowRegistration: true })
         : deps.invites.createAccount(defined));
+      if (c.greeterToken !== undefined) {
+        const done = created(c, "New greeted account invite", "Send this link to the person who should get the account, then greet them");
+        done.notes!.push({ type: "info", text: `Invitation token (for invitectl invite greet): ${c.greeterToken}` });
+        return done;
+      }
       return created(c, "New account invite", "Send this link to the person who should get the account");
     },
   };

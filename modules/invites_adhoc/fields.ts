@@ -102,6 +102,7 @@ export function invitationForm(created: CreatedInvite, title: string): DataForm 
   fields.push({ var: "id", type: "text-single", label: "Invite id (to revoke or extend it)", value: invite.id });
   if (created.shortUrl !== undefined) fields.push({ var: "short-url", type: "text-single", label: "Short link", value: created.shortUrl });
   if (invite.shortCode !== null) fields.push({ var: "short-code", type: "text-single", label: "Short code", value: invite.shortCode });
+  if (created.greeterToken !== undefined) fields.push({ var: "greeter-token", type: "text-private", label: "Invitation token (invitectl invite greet)", value: created.greeterToken });
   return { type: "result", title, fields };
 }
 

@@ -23,6 +23,8 @@ export interface CreateInput {
   lang?: string;
   /** Hold the username for the email's owner (invites_email's pre-activation). */
   preactivate?: boolean;
+  /** Account invites only: made through a greeting (docs/greeting.md). */
+  greeted?: boolean;
 }
 
 export interface KeyDeps {
@@ -69,6 +71,7 @@ export async function createForKey(d: KeyDeps, key: ApiKey, input: CreateInput, 
     ...(input.note !== undefined ? { note: input.note } : {}),
     ...(input.email !== undefined ? { email: input.email } : {}),
     ...(input.lang !== undefined || input.preactivate ? { extra: { ...(input.lang !== undefined ? { lang: input.lang } : {}), ...(input.preactivate ? { preactivation: true } : {}) } } : {}),
+    ...(input.greeted ? { greeted: true } : {}),
   };
   const created = await make(d.invites, { ...input, ...(inviter === undefined ? {} : { inviter }) }, base);
   if (input.preactivate && !created.handled?.includes("preactivation")) {

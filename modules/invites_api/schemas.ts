@@ -32,6 +32,7 @@ export const CreateInviteBody = {
     email: { type: "string", minLength: 3, maxLength: 254, description: "send the invite to this address (needs invites_email and a key made with --email)" },
     lang: { enum: LANGS, description: "the invitee's language, for the email (default: email_lang)" },
     preactivate: { type: "boolean", description: "pre-activation: hold username for the owner of email until the invite is used, revoked or expires (type account, one use; a key made with --preactivate)" },
+    greeted: { type: "boolean", description: "account invites: the account is made only after a greeting (greeter_token in the answer; docs/greeting.md)" },
   },
 } as const;
 
@@ -100,6 +101,7 @@ export const InviteJson = {
         sent_at: time,
       },
     },
+    greeted: { type: "boolean", description: "made only through a greeting" },
   },
 } as const;
 
@@ -112,6 +114,7 @@ export const CreatedJson = {
     uri: { type: "string", description: "xmpp: URI (XEP-0401)" },
     landing_url: { type: ["string", "null"], description: "landing page, when one is configured" },
     link: { type: "string", description: "landing_url when there is one, else uri" },
+    greeter_token: { type: "string", description: "a greeted invite's token for the greeter (invitectl invite greet); shown only in this answer" },
   },
 } as const;
 

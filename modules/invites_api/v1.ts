@@ -4,6 +4,7 @@
 // in proxy and browser logs.
 import type { HttpRequest, HttpResponse } from "../../core/types.js";
 import type { CreatedInvite, Invite, InviteDetail, InviteStatus, InviteType, InvitesApi, UpdateOptions } from "../invites/types.js";
+import { isGreeted } from "../invites/index.js";
 import type { ApiKey } from "./keys.js";
 import { errors } from "./errors.js";
 import { createForKey, type KeyDeps } from "./create.js";
@@ -14,7 +15,7 @@ import { parseExpiry, parseUses, validator } from "./validate.js";
 
 type Authenticate = (req: HttpRequest, res: HttpResponse, queryKey: string | undefined) => Promise<ApiKey>;
 
-interface CreateBody { type?: InviteType; uses?: number | "unlimited"; expires_after?: string; expires_at?: string; username?: string; inviter?: string; roles?: string[]; groups?: string[]; note?: string | null; email?: string; lang?: string; preactivate?: boolean }
+interface CreateBody { type?: InviteType; uses?: number | "unlimited"; expires_after?: string; expires_at?: string; username?: string; inviter?: string; roles?: string[]; groups?: string[]; note?: string | null; email?: string; lang?: string; preactivate?: boolean; greeted?: boolean }
 interface UpdateBody { uses?: number | "unlimited"; expires_after?: string; expires_at?: string; note?: string | null; revoked?: boolean }
 interface ListParams { status?: InviteStatus; type?: InviteType; cursor?: string; limit: number }
 
@@ -33,6 +34,7 @@ export function inviteJson(invites: InvitesApi, i: Invite, details?: Record<stri
     inviter: i.inviter, source: i.source, roles: i.roles, groups: i.groups, note: i.note,
     uses_allowed: i.usesAllowed, uses_pending: i.usesPending, uses_completed: i.usesCompleted,
     created_at: iso(i.createdAt), not_before: iso(i.notBefore), expires_at: iso(i.expiresAt), revoked_at: iso(i.revokedAt), used_at: iso(i.usedAt),
+    greeted: isGreeted(i),
   };
   for (const [name, d] of Object.entries(details ?? {})) if (!(name in own)) own[name] = d.json;
   return own;
@@ -46,7 +48,7 @@ export async function invitesJson(invites: InvitesApi, list: Invite[]) {
 
 export async function createdJson(invites: InvitesApi, c: CreatedInvite) {
   const [invite] = await invitesJson(invites, [c.invite]);
-  return { invite, token: c.token, uri: c.uri, landing_url: c.landingUrl ?? null, link: c.link };
+  return { invite, token: c.token, uri: c.uri, landing_url: c.landingUrl ?? null, link: c.link, ...(c.greeterToken === undefined ? {} : { greeter_token: c.greeterToken }) };
 }
 
 /** A JSON body, or {} when the request has none. */
@@ -98,6 +100,7 @@ export function v1Handlers(d: KeyDeps, authenticate: Authenticate, now: () => nu
         ...(body.email !== undefined ? { email: body.email } : {}),
         ...(body.lang !== undefined ? { lang: body.lang } : {}),
         ...(body.preactivate !== undefined ? { preactivate: body.preactivate } : {}),
+        ...(body.greeted === true ? { greeted: true } : {}),
       }, at);
       res.setHeader("Location", `${req.baseUrl}/v1/invites/${created.invite.id}`);
       res.setHeader("Cache-Control", "no-store");

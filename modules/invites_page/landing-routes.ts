@@ -1,12 +1,14 @@
 // GET /invites_page?TOKEN (Prosody's landing URL; ?t=TOKEN too) for every invite type, the
 // per-app setup page /invites_page/setup/APP?TOKEN, the stylesheet and the 404 page.
 import { createHash } from "node:crypto";
-import type { HttpRequest, ModuleContext, Router } from "../../core/types.js";
+import type { HttpRequest, HttpResponse, ModuleContext, Router } from "../../core/types.js";
+import { invitesErrors, isGreeted } from "../invites/index.js";
 import type { Invite } from "../invites/types.js";
 import { detectPlatform, renderLinkTemplate, sortApps, type SiteApp } from "../../web/apps.js";
-import { layout, type PageCtx } from "../../web/layout.js";
+import { layout, messagePage, type PageCtx } from "../../web/layout.js";
 import { qrSvg } from "../../web/qr.js";
 import type { Kit } from "./kit.js";
+import type { LandingQuery } from "./types.js";
 import { landingPage, offeredUri, setupPage, type LandingData } from "./landing.js";
 import { codeForm, notFound } from "./render.js";
 
@@ -22,7 +24,7 @@ export function tokenFromQuery(originalUrl: string): string | undefined {
   return undefined;
 }
 
-export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleContext, "url" | "admin">; css: string; baseUrl: () => string }): void {
+export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleContext, "url" | "admin" | "fire">; css: string; baseUrl: () => string }): void {
   const { invites, api } = kit;
   const cssEtag = `"${createHash("sha256").update(d.css).digest("base64url").slice(0, 16)}"`;
 
@@ -47,6 +49,24 @@ export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleCon
     };
   };
 
+  /**
+   * Sends the visitor to another module's page for this invite (a greeted invite's claim
+   * page) when one takes it; says whether it did.
+   */
+  const elsewhere = async (res: HttpResponse, ctx: PageCtx, invite: Invite, token: string): Promise<boolean> => {
+    const q: LandingQuery = { invite, token, redirect: undefined };
+    await d.mod.fire("invite-landing", q);
+    if (q.redirect !== undefined) {
+      res.setHeader("Cache-Control", "no-store");
+      res.redirect(303, q.redirect);
+      return true;
+    }
+    // A greeted invite is never registered from here: without its module it cannot be used.
+    if (!isGreeted(invite)) return false;
+    kit.send(res, 403, messagePage(ctx, ctx.t("error_title"), invitesErrors.greeting_unavailable().message, undefined, "bad"));
+    return true;
+  };
+
   router.get("/static/style.css", (req, res) => {
     res.setHeader("Cache-Control", "public, max-age=86400");
     res.setHeader("ETag", cssEtag);
@@ -60,6 +80,7 @@ export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleCon
     if (await kit.limited(req, res, ctx)) return;
     const v = await kit.validate(token);
     if (!v.ok) return kit.sendInvalid(res, ctx, v.reason, v.invite);
+    if (await elsewhere(res, ctx, v.invite, token)) return;
     const data = await landingData(req, ctx, v.invite, token);
     if (data.uri) res.setHeader("Link", `<${data.uri}>; rel="alternate"`);
     kit.send(res, 200, landingPage(ctx, data));
@@ -70,6 +91,7 @@ export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleCon
     const token = tokenFromQuery(req.originalUrl);
     const v = await kit.validate(token);
     if (!v.ok) return kit.sendInvalid(res, ctx, v.reason, v.invite);
+    if (await elsewhere(res, ctx, v.invite, token!)) return;
     const app = api.app(req.params["app"]);
     if (!app) return kit.send(res, 404, layout(ctx, { title: ctx.t("not_found_title"), body: notFound(ctx, api.codeAction) }));
     const data = await landingData(req, ctx, v.invite, token!);

@@ -8,6 +8,20 @@ import type { PageCtx, Site } from "../../web/layout.js";
 
 export interface Inviter { jid: string; name: string; avatar: string | undefined }
 
+/** Fired before the landing page of a valid invite is shown: a handler may send the visitor elsewhere. */
+export interface LandingQuery {
+  invite: Invite;
+  token: string;
+  /** Where to send the visitor instead (a greeted invite's claim page, invites_greeting). */
+  redirect: string | undefined;
+}
+
+declare module "../../core/events.js" {
+  interface ModuleEvents {
+    "invite-landing": LandingQuery;
+  }
+}
+
 /** A rendered page and the status to send it with. */
 export interface Page { status: number; body: string }
 

@@ -27,7 +27,7 @@ export async function makeMutualContacts(admin: AdminPort, log: Logger, ev: User
 
 export async function recordAccount(store: Store<AccountRecord>, ev: UserRegisteredEvent, now = Date.now()): Promise<void> {
   await store.set(ev.jid, {
-    jid: ev.jid, inviteId: ev.invite.id, inviter: ev.invite.inviter, inviteSource: ev.invite.source, roles: [...ev.invite.roles], groups: [...ev.invite.groups],
+    jid: ev.jid, inviteId: ev.invite.id, inviter: ev.invite.inviter, inviteSource: ev.invite.source, roles: [...ev.roles], groups: [...ev.invite.groups],
     source: ev.source, registeredAt: now,
   });
 }

@@ -4,7 +4,7 @@
 // it (user-registered). Anything failing before the account exists gives the use back.
 // The web form, in-app registration and greeted invites all come through here.
 import { adminErrors, type AdminPort, type Logger, type ModuleContext } from "../../core/types.js";
-import { invitesErrors } from "../invites/index.js";
+import { invitesErrors, isGreeted } from "../invites/index.js";
 import type { Invite, InvitesApi, Reservation } from "../invites/types.js";
 import { translator } from "../../web/i18n.js";
 import { requireAccepted, requiredFor, type Acceptance, type Agreement } from "./agreements.js";
@@ -76,13 +76,21 @@ async function release(deps: FlowDeps, reservation: Reservation, cause: unknown)
  * (user-registering). The caller then creates the account and calls finishRegistration.
  */
 export async function beginRegistration(deps: FlowDeps, req: RegisterRequest): Promise<Pending> {
-  const checked = await inviteFor(deps, req.token);
-  const username = checkRegistration(deps, checked, req.username, req.password);
+  const found = await inviteFor(deps, req.token);
+  // The greeting module vetoes, in user-registering, any greeted registration it did not confirm.
+  if (isGreeted(found) && req.source !== "greeted") throw errors.greeted_only();
+  const username = checkRegistration(deps, found, req.username, req.password);
+  const roles = req.roles ?? found.roles;
+  const foreign = roles.find((r) => !found.roles.includes(r));
+  if (foreign !== undefined) throw errors.bad_roles(`The invite does not carry the role ${JSON.stringify(foreign)}`, { field: "roles" });
   // Before a use is reserved: the agreements of the invite's host, accepted in their current version.
-  requireAccepted(requiredFor(deps.agreements, checked.host), req.accepted, () => deps.webPage(req.token));
+  requireAccepted(requiredFor(deps.agreements, found.host), req.accepted, () => deps.webPage(req.token));
   const reservation = await deps.invites.reserve(req.token, username);
   const invite = reservation.invite;
-  const event: RegistrationEvent = { invite, reservationId: reservation.reservationId, username, host: invite.host, jid: `${username}@${invite.host}`, ip: req.ip, source: req.source };
+  const event: RegistrationEvent = {
+    invite, reservationId: reservation.reservationId, username, host: invite.host, jid: `${username}@${invite.host}`, ip: req.ip, source: req.source,
+    roles: [...roles], ...(req.displayName === undefined ? {} : { displayName: req.displayName }),
+  };
   try {
     await deps.fire("user-registering", event);
   } catch (err) {

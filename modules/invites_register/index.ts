@@ -45,7 +45,7 @@ export default defineModule({
 
     mod.hook("user-registered", async (ev) => {
       const inviter = ev.invite.inviter ? pages.inviter(ev.invite)?.name ?? ev.invite.inviter : "";
-      await makeMutualContacts(mod.admin, mod.log, ev, { inviter, user: ev.username });
+      await makeMutualContacts(mod.admin, mod.log, ev, { inviter, user: ev.displayName ?? ev.username });
       try { await recordAccount(accounts, ev); } catch (err) { mod.log.warn({ err, jid: ev.jid }, "could not record the account's roles and groups"); }
     });
     // Apps cannot show agreements yet: where a host requires some, pages offer the web only.

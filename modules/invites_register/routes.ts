@@ -3,6 +3,7 @@
 // The rules live in flow.ts; this file turns their errors into the form shown again.
 import { addressKey, type HttpRequest, type HttpResponse, type Limiter, type ModuleContext, type Router } from "../../core/types.js";
 import { adminErrors, isModuleError, type AdminPort } from "../../core/types.js";
+import { isGreeted } from "../invites/index.js";
 import type { Invite, InvitesApi, Validation } from "../invites/types.js";
 import type { InvitesPageApi } from "../invites_page/types.js";
 import { renderLinkTemplate, type SiteApp } from "../../web/apps.js";
@@ -113,7 +114,8 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
       const v = await invites.validate(token);
       if (heldDuringOutage(v, d.flow.admin())) return send(res, pages.failurePage(ctx, adminErrors.not_connected()));
       if (!v.ok) return send(res, pages.invalidPage(ctx, v.reason, v.invite));
-      if (v.invite.type === "contact") return landing(res, token);
+      // A contact invite makes no account here, and a greeted one only through its greeting.
+      if (v.invite.type === "contact" || isGreeted(v.invite)) return landing(res, token);
       await form(req, res, ctx, v.invite, token, pages.app(req.query["c"]), 200);
     } catch (err) {
       d.mod.log.warn({ err }, "registration page failed");
@@ -139,7 +141,7 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
       if (heldDuringOutage(v, d.flow.admin())) return send(res, pages.failurePage(ctx, adminErrors.not_connected()));
       if (!v.ok) return send(res, pages.invalidPage(ctx, v.reason, v.invite));
       invite = v.invite;
-      if (invite.type === "contact") return landing(res, token);
+      if (invite.type === "contact" || isGreeted(invite)) return landing(res, token);
       if (!d.csrf.verify(readCookie(req, CSRF_COOKIE), token, body["csrf"])) return again(403, ctx.t("err_csrf"));
 
       if (invite.type === "reset") {

@@ -14,6 +14,10 @@ export interface RegistrationEvent {
   ip: string | undefined;
   /** Where the registration came from, e.g. "web". */
   source: string;
+  /** The roles the account gets: the invite's, or the part of them a greeter chose. */
+  roles: string[];
+  /** The name the new user gave (a greeting asks for one): the inviter's roster shows it. */
+  displayName?: string;
 }
 
 export interface UserRegisteredEvent extends RegistrationEvent {
@@ -66,8 +70,12 @@ export interface RegisterRequest {
   password: string;
   /** Client address, for logs and user-registering handlers. */
   ip: string | undefined;
-  /** "web", "in-app", "greeted", … */
+  /** "web", "in-app", "greeted", … A greeted invite registers only with "greeted". */
   source: string;
+  /** Only these of the invite's roles (a greeter's choice); default all of them. */
+  roles?: string[];
+  /** The new user's display name, for the inviter's roster. */
+  displayName?: string;
   /**
    * The agreements the visitor ticked, with the version they were shown (the web form). Leave
    * it out where agreements cannot be shown (in-app, greeted): a host that requires some then

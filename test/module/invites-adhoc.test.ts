@@ -83,7 +83,7 @@ describe("invites_adhoc commands", () => {
       const types = Object.fromEntries(form.form!.fields.map((f) => [f.var, f.type]));
       expect(types).to.deep.equal({
         username: "text-single", "roster-subscription": "boolean", "expires-after": "text-single", uses: "text-single",
-        roles: "text-multi", groups: "text-multi", email: "text-single", note: "text-single", "short-code": "boolean",
+        roles: "text-multi", groups: "text-multi", email: "text-single", note: "text-single", "short-code": "boolean", greeted: "boolean",
       });
     });
 

@@ -14,6 +14,7 @@ import { isMarkup, nasty, nastyValues, XML_ILLEGAL, xmlSafe } from "./inputs.js"
 import { remember, report, startServer, startSuiteProsody, type ServerProcess } from "./server.js";
 import { api, createInvite, newPassword, openForm } from "./web.js";
 import { openStream, preauth, StanzaRefusal, xml } from "../harness/xmpp-stream.js";
+import { newKeyPair } from "../../modules/invites_greeting/sas.js";
 
 const HTTP_INPUTS = 9000;
 const ADHOC_INPUTS = 600;
@@ -42,6 +43,7 @@ describe("reliability 4: hostile input", function () {
   let form: { cookie: string; csrf: string };
   let admin: TestClient;
   let adminPassword = "";
+  let greeted: { token: string; greeter: string; session: string };
   const counts: Record<string, number> = {};
   const statuses: Record<string, number> = {};
   let adhocErrors = "";
@@ -55,6 +57,7 @@ describe("reliability 4: hostile input", function () {
     adminPassword = newPassword();
     await prosody.registerUser("admin", adminPassword);
     server = await startServer(prosody, {
+      modules_enabled: ["invites", "invites_api", "invites_page", "invites_register", "invites_adhoc", "invites_inapp", "invites_greeting"], greeting_rate_limit: 0,
       register_rate_limit: 0, register_lookup_rate_limit: 0, invites_page_rate_limit: 0, inapp_rate_limit: 0,
       invites_api_rate_limit: "1000000/second", invites_api_rate_burst: 1_000_000,
       invites_api_auth_failure_limit: "1000000/second", invites_api_auth_failure_burst: 1_000_000,
@@ -68,6 +71,13 @@ describe("reliability 4: hostile input", function () {
     const page = await fetch(new URL(`register?t=${token}`, server.baseUrl));
     form = { cookie: (page.headers.get("set-cookie") ?? "").split(";")[0]!, csrf: /name="csrf" value="([^"]+)"/.exec(await page.text())![1]! };
     admin = await loginClient({ port: prosody.c2sPort, jid: "admin@localhost", password: adminPassword });
+    // A greeted invite whose claimer's seat is taken: hostile steps then reach a live session.
+    const g = await api(server.baseUrl, key, "POST", "/v1/invites", { greeted: true });
+    greeted = { token: remember(g.json["token"] as string), greeter: remember(g.json["greeter_token"] as string), session: "" };
+    const joined = await fetch(new URL("invites_greeting/api/claimer/join", server.baseUrl), {
+      method: "POST", headers: { authorization: `Bearer ${greeted.token}`, "content-type": "application/json" }, body: JSON.stringify({ key: newKeyPair().publicKey }),
+    });
+    greeted.session = remember(((await joined.json()) as { session: string }).session);
   });
 
   after(async function () {
@@ -104,7 +114,8 @@ describe("reliability 4: hostile input", function () {
     statuses[String(a.status)] = (statuses[String(a.status)] ?? 0) + 1;
     expect(a.status, what).to.be.below(500);
     if (a.type.includes("html")) {
-      expect(a.body, what).to.not.match(/<script/i);
+      // No inline script: only a static file of this site (the claim page's claim.js, under CSP script-src 'self').
+      expect(a.body, what).to.not.match(/<script(?![^>]*\ssrc="[^"]*\/static\/[a-z-]+\.js")/i);
       for (const input of r.inputs) {
         if (typeof input !== "string" || !isMarkup(input) || !a.body.includes(input)) continue;
         echoes++;
@@ -132,7 +143,7 @@ describe("reliability 4: hostile input", function () {
     const out: Req[] = [];
     for (let i = 0; i < n; i++) {
       const a = s[i]!, b = t[i]!, val = v[i];
-      const family = i % 24;
+      const family = i % 28;
       const jsonBody = (body: unknown) => JSON.stringify(body);
       switch (family) {
         case 0: out.push({ surface: "api", method: "GET", path: `/invites_api?key=${key}&${pick(apiParams, i)}=${pct(a)}`, inputs: [a] }); break;
@@ -186,6 +197,25 @@ describe("reliability 4: hostile input", function () {
           break;
         }
         case 23: out.push({ surface: "api", method: "POST", path: "/invites_api/v1/invites", headers: { authorization: `Bearer ${narrowKey}`, "content-type": "application/json" }, body: jsonBody(pick([{ type: "contact", inviter: "admin@localhost" }, { roles: ["prosody:admin"] }, { type: "reset", username: "admin" }, { uses: "unlimited" }], i)), inputs: [] }); break;
+        case 24: {
+          // The greeting API: every side and step, with the real tokens and session or hostile ones.
+          const side = pick(["claimer", "greeter", "claimer", "greeter", raw(a)], i);
+          const step = pick(["join", "state", "commit", "nonce", "reveal", "trust", "info", "confirm", "create", "cancel", raw(b)], i);
+          const bearer = pick([greeted.token, greeted.greeter, header(a)], i);
+          const field = pick(["key", "nonce", "commitment", "ok", "username", "password", "display_name", "roles", "__proto__"], i);
+          out.push({
+            surface: "greeting", method: step === "state" ? "GET" : "POST", path: `/invites_greeting/api/${side}/${step}${step === "state" ? `?since=${pct(b)}` : ""}`,
+            headers: { authorization: `Bearer ${bearer}`, "x-greeting-session": pick([greeted.session, header(b)], i), "content-type": pick(["application/json", "application/json", "text/plain"], i) },
+            ...(step === "state" ? {} : { body: pick([jsonBody({ [field]: val }), jsonBody({ [field]: a, ok: true }), a], i) }), inputs: [a, b],
+          });
+          break;
+        }
+        case 25: out.push({ surface: "greeting", method: "GET", path: `/invites_greeting/api/claimer/state?since=${pct(a)}&wait=${pct(b)}`, headers: { authorization: `Bearer ${greeted.token}`, "x-greeting-session": greeted.session }, inputs: [a, b] }); break;
+        case 26: out.push({ surface: "greeting", method: "GET", path: pick([`/invites_greeting/claim?${raw(a)}`, `/invites_greeting/claim/events?${pct(a)}`, `/invites_greeting/claim?${greeted.token}&${raw(a)}`, `/invites_greeting/${raw(a)}`], i), inputs: [a] }); break;
+        case 27: out.push({
+          surface: "greeting", method: "POST", path: `/invites_greeting/claim?${pick([greeted.token, pct(b)], i)}`, headers: formHeaders,
+          body: `do=${pick(["join", "pick", "info", "cancel", pct(a)], i)}&csrf=${pct(b)}&code=${pct(a)}&user=${pct(a)}&password=${pct(b)}&display_name=${pct(a)}${i % 3 ? "" : "&do=join"}`, inputs: [a, b],
+        }); break;
         default: out.push({ surface: "pages", method: "GET", path: `/${raw(a)}/${raw(b)}`, inputs: [a, b] }); break;
       }
     }
@@ -374,7 +404,9 @@ describe("reliability 4: hostile input", function () {
       await t.stop();
     }
     for (const argv of [["invite", "create_account", "<script>alert(1)</script>"], ["invite", "show", "localhost", "../../etc/passwd"],
-      ["mod_invites_api", "create", "localhost", "x", "--scope", "'; DROP TABLE keyv; --"], ["invite", "list", "localhost", "--cursor", "%00"]]) {
+      ["mod_invites_api", "create", "localhost", "x", "--scope", "'; DROP TABLE keyv; --"], ["invite", "list", "localhost", "--cursor", "%00"],
+      ["invite", "greet", "<script>alert(1)</script>"], ["invite", "greet", "A".repeat(24)], ["invite", "claim", "../../etc/passwd"],
+      ["invite", "claim", `${server.baseUrl}invites_greeting/claim?${"A".repeat(24)}`]]) {
       const r = await server.ctl(argv);
       const what = `real invitectl ${JSON.stringify(argv)} → ${r.code}: ${r.stderr}`;
       expect(r.code, what).to.be.oneOf([1, 2]);
