@@ -48,6 +48,9 @@ export async function runCtl(host: Host | undefined, argv: string[], io: CtlIo, 
     .strict()
     .demandCommand(1, "Name a command (see --help)")
     .exitProcess(false)
+    // `invitectl completion` prints a bash/zsh script; the shell then asks
+    // `invitectl --get-yargs-completions …`, which lists the commands of the loaded modules.
+    .completion("completion", "Print a shell completion script for bash or zsh (invitectl completion >> ~/.bashrc)")
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;

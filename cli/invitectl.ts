@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { checkConfig, loadConfigFile, ConfigError } from "../core/config.js";
 import { Host } from "../core/host.js";
-import { LoadError } from "../core/loader.js";
+import { LoadError, resolveModules } from "../core/loader.js";
 import { createLogger } from "../core/log.js";
 import { capabilityLines } from "../core/capability-report.js";
 import type { ServerCapabilities } from "../core/admin.js";
@@ -121,25 +121,50 @@ async function standalone(argv: string[], io: CtlIo): Promise<number | undefined
   const words = argv.filter((a) => !a.startsWith("-"));
   const modulesDir = resolve(import.meta.dirname, "../modules");
   // index.ts under the sources (tests), index.js once compiled (dist/).
-  const names = readdirSync(modulesDir).filter((d) => existsSync(join(modulesDir, d, "index.ts")) || existsSync(join(modulesDir, d, "index.js")));
+  let names = readdirSync(modulesDir).filter((d) => existsSync(join(modulesDir, d, "index.ts")) || existsSync(join(modulesDir, d, "index.js")));
   const dir = mkdtempSync(join(tmpdir(), "invitectl-"));
-  let host: Host | undefined;
   try {
-    const config = checkConfig({
-      hosts: ["standalone.invalid"], component: { jid: "invitectl.standalone.invalid", secret: "unused" },
-      store: "memory://", data_dir: dir, modules_enabled: names, log: { level: "silent" },
-    }, join(dir, "config.yml"));
-    host = await Host.create({ config, mode: "ctl", logger: createLogger({ level: "silent" }) });
-    const runnable = host.ctl.filter((c) => c.cmd.standalone && c.group === words[0] && c.cmd.command.split(" ")[0] === words[1]);
-    if (!runnable.length) return undefined;
-    host.ctl.splice(0, host.ctl.length, ...runnable);
-    return await runCtl(host, argv.filter((a, i) => !(a === "--config" || a === "-c" || argv[i - 1] === "--config" || argv[i - 1] === "-c")), io);
-  } catch {
+    // A module that cannot start without an option of its own (invites_pairing's
+    // pairing_directory_url) is left out, with the modules that depend on it.
+    for (let tries = 0; tries < 20 && names.length; tries++) {
+      const config = checkConfig({
+        hosts: ["standalone.invalid"], component: { jid: "invitectl.standalone.invalid", secret: "unused" },
+        store: "memory://", data_dir: dir, modules_enabled: names, log: { level: "silent" },
+      }, join(dir, "config.yml"));
+      let host: Host;
+      try {
+        host = await Host.create({ config, mode: "ctl", logger: createLogger({ level: "silent" }) });
+      } catch (e) {
+        const wanting = e instanceof ConfigError ? await modulesNamedIn(e, names) : [];
+        if (!wanting.length) return undefined;
+        names = names.filter((n) => !wanting.includes(n));
+        continue;
+      }
+      try {
+        const runnable = host.ctl.filter((c) => c.cmd.standalone && c.group === words[0] && c.cmd.command.split(" ")[0] === words[1]);
+        if (!runnable.length) return undefined;
+        host.ctl.splice(0, host.ctl.length, ...runnable);
+        return await runCtl(host, argv.filter((a, i) => !(a === "--config" || a === "-c" || argv[i - 1] === "--config" || argv[i - 1] === "-c")), io);
+      } finally {
+        await host.stop();
+      }
+    }
     return undefined;
   } finally {
-    await host?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The modules among `names` whose options `e` names, and those that depend on them. */
+async function modulesNamedIn(e: ConfigError, names: string[]): Promise<string[]> {
+  const options = new Set(e.problems.map((p) => /option "([^"]+)"/.exec(p)?.[1]).filter((o): o is string => !!o));
+  const defs = await resolveModules(names, []);
+  const out = new Set(defs.filter((d) => Object.keys(d.options ?? {}).some((o) => options.has(o))).map((d) => d.name));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const d of defs) if (!out.has(d.name) && (d.dependencies ?? []).some((x) => out.has(x))) { out.add(d.name); grew = true; }
+  }
+  return [...out];
 }
 
 export async function main(argv: string[], io: CtlIo): Promise<number> {
@@ -156,6 +181,8 @@ export async function main(argv: string[], io: CtlIo): Promise<number> {
       if (code !== undefined) return code;
     }
     if (e instanceof ConfigError || e instanceof LoadError) {
+      // Completion still works without a config: the commands that need none.
+      if (argv.includes("--get-yargs-completions") || argv[0] === "completion") return runCtl(undefined, argv, io);
       io.stderr(`invitectl: ${e.message}\n`);
       // Help still answers without a config, listing what needs none.
       if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) {

@@ -1,7 +1,9 @@
-// `xmpp-invites [--config FILE]`: runs the component and the HTTP server until SIGINT/SIGTERM.
+// `xmpp-invites [--config FILE]`: runs the component and the HTTP server until SIGINT/SIGTERM;
+// SIGHUP reopens the log file.
 import { loadConfigFile, ConfigError } from "../core/config.js";
 import { Host } from "../core/host.js";
 import { LoadError } from "../core/loader.js";
+import { reopenLog } from "../core/log.js";
 import { configPathFrom } from "./config-path.js";
 
 export async function serve(argv: string[]): Promise<number> {
@@ -26,11 +28,15 @@ export async function serve(argv: string[]): Promise<number> {
     await host.stop();
     return 1;
   }
+  // SIGHUP reopens the log file (log rotation), as Prosody and nginx do.
+  const rotate = () => { if (reopenLog(host.log)) host.log.info("log file reopened"); };
+  process.on("SIGHUP", rotate);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => { host.log.info({ signal }, "stopping"); resolve(); };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+  process.off("SIGHUP", rotate);
   await host.stop();
   return 0;
 }

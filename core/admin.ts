@@ -45,7 +45,7 @@ export interface HostCapabilities {
   /** ejabberd API commands offered as ad-hoc commands (mod_adhoc_api, ejabberd 25.03+). */
   apiCommands: readonly string[];
   /** The XEP-0356 advertisement: its namespace and what was granted. */
-  privilege?: { namespace: string; perms: Readonly<Record<string, string>> };
+  privilege?: { namespace: string; perms: Readonly<Record<string, string>>; iq?: Readonly<Record<string, string>> };
   /** The ejabberd HTTP API (config key ejabberd_api), when configured: whether the component may use it. */
   ejabberdApi?: Capability;
   accounts: Capability;
@@ -60,6 +60,15 @@ export interface ServerCapabilities {
   /** True once the component has asked the server, on the current connection. */
   readonly known: boolean;
   readonly hosts: Readonly<Record<string, HostCapabilities>>;
+}
+
+/** What a user shows of themselves (XEP-0172 nick, XEP-0084 avatar, or vCard-temp). */
+export interface Profile {
+  nick?: string;
+  /** The image as published: its declared type and bytes (at most the size asked for). */
+  avatar?: { type: string; data: Buffer };
+  /** Where it came from: "PEP", "vCard", "PEP, vCard" or "none". */
+  via: string;
 }
 
 export interface AdminPort {
@@ -96,6 +105,11 @@ export interface AdminPort {
   getRoster(userJid: string): Promise<RosterItem[]>;
   /** XEP-0356 roster set of one item for a local user. */
   setRosterItem(userJid: string, item: RosterItem): Promise<void>;
+  /**
+   * A local user's nickname and avatar, as far as the server lets the component read them
+   * (docs/admin-port.md): a user without either, or one who hides them, is { via: "none" }.
+   */
+  getProfile(jid: string, opts: { maxAvatarBytes: number }): Promise<Profile>;
   /** What the server granted on connect (XEP-0356 perms), e.g. { roster: "both", message: "outgoing" }. */
   readonly privileges: Readonly<Record<string, string>>;
 }

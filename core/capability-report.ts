@@ -20,6 +20,8 @@ export function capabilityLines(caps: ServerCapabilities): string[] {
     out.push(`  XEP-0133 commands offered to the component: ${h.adminCommands.length ? h.adminCommands.join(", ") : "none"}`);
     if (h.apiCommands.length) out.push(`  ejabberd API commands offered (mod_adhoc_api): ${h.apiCommands.join(", ")}`);
     out.push(`  XEP-0356 privileges: ${h.privilege ? `${h.privilege.namespace}, ${Object.entries(h.privilege.perms).map(([k, v]) => `${k}=${v}`).join(", ")}` : "none granted"}`);
+    const iq = Object.entries(h.privilege?.iq ?? {});
+    if (iq.length) out.push(`  XEP-0356 iq privileges: ${iq.map(([ns, type]) => `${ns}=${type}`).join(", ")}`);
     if (h.ejabberdApi) out.push(...line("ejabberd HTTP API", h.ejabberdApi));
     for (const [key, label] of LABELS) out.push(...line(label, h[key]));
   }

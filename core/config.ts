@@ -5,8 +5,9 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { Ajv2020 } from "ajv/dist/2020.js";
+import { badAllowEntry } from "./metrics-http.js";
 
-export const CORE_KEYS = ["hosts", "component", "http", "data_dir", "store", "admins", "modules_enabled", "plugin_paths", "log", "ejabberd_api", "secret_key"] as const;
+export const CORE_KEYS = ["hosts", "component", "http", "data_dir", "store", "admins", "modules_enabled", "plugin_paths", "log", "ejabberd_api", "secret_key", "metrics"] as const;
 
 export interface CoreConfig {
   file: string;
@@ -21,6 +22,8 @@ export interface CoreConfig {
   log: { level: string; file: string | undefined };
   /** ejabberd's HTTP API (mod_http_api), for contacts and account checks on ejabberd. */
   ejabberdApi: { url: string; user?: string; password?: string } | undefined;
+  /** Prometheus metrics (off when undefined): a listener of its own, and/or GET /metrics on the main one for these addresses. */
+  metrics: { listen: { host: string; port: number } | undefined; allow: string[] } | undefined;
   /** Everything else at the top level: module options. */
   moduleOptions: Record<string, unknown>;
   /** Whether the file itself holds a secret (one not taken from the environment with ${NAME}). */
@@ -115,6 +118,8 @@ export function checkConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv =
   if (!(timeoutMs > 0)) problems.push(`${file}: component.timeout: expected a positive number of seconds`);
   const ejabberdApi = data["ejabberd_api"] as { url: string; user?: string; password?: string } | undefined;
   if (ejabberdApi) problems.push(...checkEjabberdApi(ejabberdApi).map((p) => `${file}: ejabberd_api: ${p}`));
+  const metrics = readMetrics(data["metrics"] as { listen?: string; allow?: string[] } | undefined);
+  for (const p of metrics.problems) problems.push(`${file}: metrics: ${p}`);
   if (problems.length) throw new ConfigError(problems);
 
   const moduleOptions: Record<string, unknown> = {};
@@ -144,10 +149,26 @@ export function checkConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv =
     pluginPaths: ((data["plugin_paths"] ?? []) as string[]).map((p) => resolve(dir, p)),
     log: { level: String(log["level"] ?? "info"), file: log["file"] === undefined ? undefined : resolve(dir, String(log["file"])) },
     ejabberdApi: ejabberdApi ? { ...ejabberdApi } : undefined,
+    metrics: metrics.value,
     moduleOptions,
     secretsInFile: holdsSecret(raw),
     secretKey: typeof data["secret_key"] === "string" ? data["secret_key"] : undefined,
   };
+}
+
+function splitListen(listen: string): { host: string; port: number } {
+  const sep = listen.lastIndexOf(":");
+  return { host: listen.slice(0, sep).replace(/^\[|\]$/g, ""), port: Number(listen.slice(sep + 1)) };
+}
+
+function readMetrics(raw: { listen?: string; allow?: string[] } | undefined): { value: CoreConfig["metrics"]; problems: string[] } {
+  if (raw === undefined) return { value: undefined, problems: [] };
+  const problems: string[] = [];
+  if (raw.listen === undefined && raw.allow === undefined) problems.push("give listen (a listener of its own) or allow (addresses that may GET /metrics on the main listener), or remove the key");
+  const listen = raw.listen === undefined ? undefined : splitListen(raw.listen);
+  if (listen && listen.port > 65535) problems.push(`listen: port ${listen.port} is out of range`);
+  for (const entry of raw.allow ?? []) { const bad = badAllowEntry(entry); if (bad) problems.push(`allow: ${bad}`); }
+  return { value: { listen, allow: [...(raw.allow ?? [])] }, problems };
 }
 
 /**

@@ -7,7 +7,7 @@ import { privateFile } from "./files.js";
 import { dirname, isAbsolute, resolve } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
-import { Kysely, PostgresDialect, sql, type DatabaseConnection, type Dialect, type Driver, type QueryResult, type CompiledQuery, type TransactionSettings } from "kysely";
+import { Kysely, PostgresDialect, sql, type LogEvent, type DatabaseConnection, type Dialect, type Driver, type QueryResult, type CompiledQuery, type TransactionSettings } from "kysely";
 import { coreErrors, isModuleError } from "./errors.js";
 import { GroupCommitSqliteDialect } from "./sqlite-driver.js";
 import { SqliteWriter } from "./sqlite-writer.js";
@@ -28,8 +28,19 @@ export interface Database {
   readonly pool: pg.Pool | undefined;
   /** For PostgreSQL: the connection settings, for a dedicated client (LISTEN, advisory lock). */
   readonly pgConfig: pg.ClientConfig | undefined;
+  /** Calls `listener` after every SQL query, with its duration and error (metrics). */
+  onQuery(listener: (event: LogEvent) => void): void;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** kysely's log hook, fanned out to whoever listens (set once, at construction). */
+function queryListeners() {
+  const listeners: ((event: LogEvent) => void)[] = [];
+  return {
+    log: (event: LogEvent) => { for (const l of listeners) l(event); },
+    onQuery: (listener: (event: LogEvent) => void) => { listeners.push(listener); },
+  };
 }
 
 /** Redacts credentials from a store URI for messages. */
@@ -98,8 +109,10 @@ function openSqlite(path: string): Database {
   handle.pragma("cache_size = -32768");
   handle.pragma("mmap_size = 0");
   const writer = new SqliteWriter(handle);
-  const kysely = new Kysely({ dialect: guarded(new GroupCommitSqliteDialect(writer)) });
+  const q = queryListeners();
+  const kysely = new Kysely({ dialect: guarded(new GroupCommitSqliteDialect(writer)), log: q.log });
   return {
+    onQuery: q.onQuery,
     dialect: "sqlite", kysely, uri: path === ":memory:" ? "memory://" : `sqlite://${path}`, sqlite: handle, writer, pool: undefined, pgConfig: undefined,
     ping: async () => { await writer.read(() => handle.prepare("SELECT 1").get()); },
     close: async () => { await kysely.destroy().catch(() => {}); await writer.drain(); if (handle.open) handle.close(); },
@@ -119,9 +132,11 @@ async function openPostgres(uri: string): Promise<Database> {
   const pool = new pg.Pool({ ...pgConfig, max: 10, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
   // An idle client's error (the server restarted) must not crash the process: the pool drops it.
   pool.on("error", () => {});
-  const kysely = new Kysely({ dialect: guarded(new PostgresDialect({ pool })) });
+  const q = queryListeners();
+  const kysely = new Kysely({ dialect: guarded(new PostgresDialect({ pool })), log: q.log });
   await sql`SELECT 1`.execute(kysely);
   return {
+    onQuery: q.onQuery,
     dialect: "postgres", kysely, uri: safeUri(uri), sqlite: undefined, writer: undefined, pool, pgConfig,
     ping: async () => { await sql`SELECT 1`.execute(kysely); },
     close: async () => { await kysely.destroy().catch(() => {}); },

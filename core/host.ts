@@ -20,6 +20,8 @@ import { HostSecret } from "./secret.js";
 import { InstanceRegistry } from "./instances.js";
 import { createLimiter } from "./limiter.js";
 import type { CoreTables } from "./schema.js";
+import { HostMetrics, meterQueries, meteredAdmin, meteredStore } from "./metrics.js";
+import { allowList, listenMetrics } from "./metrics-http.js";
 
 export type HostMode = "server" | "ctl" | "test";
 type IqHandler = (iq: IqRequest) => Promise<Element | void> | Element | void;
@@ -62,9 +64,17 @@ export class Host {
   private server: Server | undefined;
   readonly instances: InstanceRegistry;
   readonly secret: HostSecret;
+  private metricsServer: Server | undefined;
+  /** The bound port of metrics.listen, once started. */
+  metricsPort: number | undefined;
+  private readonly metered = new WeakMap<AdminPort, AdminPort>();
+  readonly metrics: HostMetrics;
   private constructor(readonly config: CoreConfig, readonly mode: HostMode, readonly log: Logger, readonly storage: Storage, readonly now: () => number) {
     this.instances = new InstanceRegistry(storage.database.kysely as Kysely<CoreTables>, log);
     this.secret = new HostSecret(config.secretKey, config.dataDir);
+    this.metrics = new HostMetrics({ process: mode === "server" && config.metrics !== undefined });
+    // Timing every query costs a little on each; only when someone scrapes them.
+    if (config.metrics !== undefined) meterQueries(storage.database, this.metrics);
   }
 
   static async create(init: HostInit): Promise<Host> {
@@ -112,6 +122,7 @@ export class Host {
     host.app = buildApp({
       log, mounts: host.mounts, trustProxy: config.http.trustProxy, bodyLimit: config.http.bodyLimit,
       health: () => host.health(),
+      metrics: { registry: host.metrics, ...(config.metrics?.allow.length ? { allowed: allowList(config.metrics.allow) } : {}) },
     });
     return host;
   }
@@ -135,10 +146,16 @@ export class Host {
       }),
     });
     this.link = link;
+    let connects = 0;
+    this.metrics.gauge("component_connected", "1 while the component link to the XMPP server is up (and its capabilities are known), else 0", [], () => (link.connected ? 1 : 0));
+    const reconnects = this.metrics.counter("component_reconnects_total", "Times the component link came back after it was lost");
+    const drops = this.metrics.counter("component_disconnects_total", "Times the component link to the XMPP server was lost");
     link.on("online", () => {
+      if (connects++ > 0) reconnects.inc();
       this.events.fire("component-online", {}).catch((err: unknown) => log.warn({ err }, "a component-online handler failed"));
     });
     link.on("offline", () => {
+      drops.inc();
       this.events.fire("component-offline", {}).catch((err: unknown) => log.warn({ err }, "a component-offline handler failed"));
     });
     return link;
@@ -162,7 +179,13 @@ export class Host {
     return { hosts: c.hosts, componentJid: c.component.jid, baseUrl: c.http.baseUrl, admins: c.admins, configFile: c.file, dataDir: c.dataDir };
   }
 
-  get admin(): AdminPort { return this.link?.admin ?? offlineAdmin; }
+  /** The XMPP admin port, every operation timed for the metrics. */
+  get admin(): AdminPort {
+    const port = this.link?.admin ?? offlineAdmin;
+    let m = this.metered.get(port);
+    if (!m) { m = meteredAdmin(port, this.metrics); this.metered.set(port, m); }
+    return m;
+  }
 
   isAdmin(jid: string): boolean {
     const bare = jid.split("/")[0]!.toLowerCase();
@@ -215,11 +238,12 @@ export class Host {
         host.iqHandlers.set(key, handler);
       },
       provideCtl(cmd: CtlCommand) { host.ctl.push({ group: cmd.group ?? `mod_${name}`, owner: name, cmd }); },
-      openStore: <T>(store: string) => host.storage.open<T>(`${name}.${store}`),
       db: <T>() => host.storage.database.kysely as Kysely<T>,
       dialect: host.storage.database.dialect,
       limiter: (limit, opts) => createLimiter(`${name}.${limit}`, opts, { pool: host.storage.database.pool }),
       instances: host.instances,
+      openStore: <T>(store: string) => meteredStore(host.storage.open<T>(`${name}.${store}`), `${name}.${store}`, host.metrics),
+      metrics: host.metrics,
       isAdmin: (jid: string) => host.isAdmin(jid),
       clientIp,
       now: () => host.now(),
@@ -259,11 +283,19 @@ export class Host {
     // Port 0 (tests, demo) means "any free port": the public URL follows the bound one.
     if (this.config.http.port === 0) this.config.http.baseUrl = this.config.http.baseUrl.replace(/:0\//, `:${port}/`);
     this.log.info({ listen: `${this.config.http.host}:${port}`, baseUrl: this.config.http.baseUrl }, "HTTP server listening");
+    const m = this.config.metrics?.listen;
+    if (m) {
+      this.metricsServer = await listenMetrics(this.metrics, m.host, m.port);
+      const a = this.metricsServer.address();
+      this.metricsPort = typeof a === "object" && a ? a.port : m.port;
+      this.log.info({ listen: `${m.host}:${this.metricsPort}` }, "metrics listener serving GET /metrics");
+    }
     return port;
   }
 
   async stop(): Promise<void> {
     if (this.server) { await closeServer(this.server); this.server = undefined; }
+    if (this.metricsServer) { await closeServer(this.metricsServer); this.metricsServer = undefined; }
     for (const m of [...this.modules.values()].reverse()) {
       for (const fn of m.stops.reverse()) {
         try { await fn(); } catch (err) { this.log.warn({ err, module: m.def.name }, "error while stopping module"); }

@@ -4,6 +4,8 @@ import express, { type Express, type Router, type Request, type Response, type N
 import { createServer, IncomingMessage, ServerResponse, type Server } from "node:http";
 import type { Logger } from "pino";
 import { ModuleError, coreErrors } from "./errors.js";
+import type { HostMetrics } from "./metrics.js";
+import { metricsRoute, requestTimer, tagOwner } from "./metrics-http.js";
 
 export interface Mount { path: string; router: Router; owner: string }
 
@@ -13,6 +15,8 @@ export interface AppParts {
   health(): Promise<{ ok: boolean; body: Record<string, unknown> }>;
   trustProxy: boolean | string | number;
   bodyLimit: string;
+  /** Request latency always; GET /metrics on this app only for `allowed` addresses (metrics.allow). */
+  metrics?: { registry: HostMetrics; allowed?: (ip: string) => boolean };
 }
 
 export function newRouter(): Router {
@@ -42,19 +46,21 @@ export function buildApp(parts: AppParts): Express {
   app.disable("x-powered-by");
   app.set("trust proxy", parts.trustProxy);
   app.set("query parser", "simple");
+  if (parts.metrics) app.use(requestTimer(parts.metrics.registry));
   app.use((_req, res, next) => {
     res.setHeader("X-Content-Type-Options", "nosniff");
     next();
   });
+  if (parts.metrics?.allowed) app.get("/metrics", metricsRoute(parts.metrics.registry, parts.metrics.allowed, clientIp));
   app.use(bodyParsers(parts.bodyLimit));
 
   app.get("/health", async (_req, res) => {
     const { ok, body } = await parts.health();
     res.status(ok ? 200 : 503).json(body);
   });
-  for (const m of parts.mounts) app.use(m.path, m.router);
+  for (const m of parts.mounts) app.use(m.path, tagOwner(m.owner), m.router);
 
-  app.use((req, res) => sendError(res, coreErrors.not_found(`No such path: ${req.method} ${req.path.slice(0, 200)}`)));
+  app.use(tagOwner("none"), (req, res) => sendError(res, coreErrors.not_found(`No such path: ${req.method} ${req.path.slice(0, 200)}`)));
 
   // One error handler: typed errors keep their status; body-parser's 4xx say what was wrong;
   // anything else is a 500 whose cause goes to the log only.

@@ -18,7 +18,7 @@ export { opt, type OptionSpec, type OptionValues } from "./options.js";
 export { defineErrors, isModuleError, ModuleError, type ErrorSpec, type ErrorFactory, type XmppCondition, type XmppErrorType } from "./errors.js";
 export { parseDuration, parseDate, parseTimeSpec, formatDuration } from "./duration.js";
 export { illegalXmlChar } from "./xmpp/xml-chars.js";
-export { adminErrors, type AdminPort, type RosterItem, type Subscription, type Capability, type ContactSpec, type HostCapabilities, type ServerCapabilities } from "./admin.js";
+export { adminErrors, type AdminPort, type Profile, type RosterItem, type Subscription, type Capability, type ContactSpec, type HostCapabilities, type ServerCapabilities } from "./admin.js";
 export type { ModuleEvents } from "./events.js";
 /** Builds XML elements (IQ payloads a module answers with, see mod.handleIq). */
 export { default as xml } from "@xmpp/xml";
@@ -214,6 +214,28 @@ export interface HostConfig {
   dataDir: string;
 }
 
+export type MetricLabels = Record<string, string>;
+export interface MetricCounter { inc(labels?: MetricLabels, value?: number): void }
+export interface MetricGauge { set(labels: MetricLabels, value: number): void }
+export interface MetricHistogram {
+  observe(labels: MetricLabels, seconds: number): void;
+  /** Runs fn and observes how long it took, with an `outcome` label: "ok" or the error's code. */
+  time<T>(labels: MetricLabels, fn: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * Prometheus metrics (docs/metrics.md). Names get the prefix xmpp_invites_; asking twice for
+ * the same name returns the same metric. Keep label values few (a host, a kind, an error code;
+ * never a JID, a token or a free text).
+ */
+export interface Metrics {
+  counter(name: string, help: string, labels?: readonly string[]): MetricCounter;
+  /** Seconds; a histogram's labels must include "outcome" when time() is used. */
+  histogram(name: string, help: string, labels?: readonly string[], buckets?: readonly number[]): MetricHistogram;
+  /** With `read`, the value is read at each scrape. */
+  gauge(name: string, help: string, labels?: readonly string[], read?: () => number): MetricGauge;
+}
+
 /** What a module's setup() receives. */
 export interface ModuleContext<O = Record<string, unknown>> {
   readonly name: string;
@@ -262,6 +284,8 @@ export interface ModuleContext<O = Record<string, unknown>> {
    * out of the database (core/secret.ts): for keyed hashes of what a stolen store must not reveal.
    */
   secretKey(purpose: string): Buffer;
+  /** Prometheus metrics this module reports (served at /metrics when the config enables it). */
+  readonly metrics: Metrics;
   /** The host's clock in epoch milliseconds: every rule that depends on time reads it (tests move it). */
   now(): number;
   /** Called on host shutdown, in reverse load order. */

@@ -1,11 +1,14 @@
 // `npm run demo`: a throwaway Prosody plus the component and HTTP server on loopback,
-// with an admin account, an API key and an invite, printed one per line.
+// with an admin account, an API key and an invite, printed one per line and as a QR code.
+// Ctrl-C, SIGTERM and SIGHUP (a closed terminal) stop it all, at any point, Prosody and its
+// folder included; Prosody also dies with the demo if it is killed outright (lifeline.ts).
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { stringify } from "yaml";
+import QRCode from "qrcode";
 import { loadConfigFile } from "../core/config.js";
 import { Host } from "../core/host.js";
 import { runCtl } from "../cli/ctl.js";
@@ -44,12 +47,31 @@ async function ctl(host: Host, argv: string[]): Promise<string> {
   return out.trim();
 }
 
+/** What is running, stopped in reverse order by the first signal (or at the end). */
+const running: (() => Promise<void>)[] = [];
+let stopping: Promise<void> | undefined;
+function stopAll(): Promise<void> {
+  stopping ??= (async () => {
+    for (const stop of running.reverse()) await stop().catch((e: unknown) => process.stderr.write(`demo: while stopping: ${(e as Error).message}\n`));
+  })();
+  return stopping;
+}
+const stopped = new Promise<string>((resolve) => {
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve(signal));
+});
+stopped.then(async (signal) => {
+  process.stderr.write(`demo: ${signal}, stopping\n`);
+  await stopAll();
+  process.exit(0);
+}, () => {});
+
 async function main(): Promise<void> {
   ensureProsody();
   const { startProsody } = await import("../test/harness/prosody.js");
   // With the server module, so that apps can use the printed invite in-app.
   const prosody = await startProsody({ serverModule: true });
-  const dir = join(root, ".demo");
+  running.push(() => prosody.destroy());
+  const dir = process.env["XMPP_INVITES_DEMO_DIR"] ?? join(root, ".demo");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const httpPort = await freePort();
@@ -68,6 +90,7 @@ async function main(): Promise<void> {
     log: { level: "info", file: "xmpp-invites.log" },
   })}`, { mode: 0o600 });
   const host = await Host.create({ config: loadConfigFile(configPath), mode: "server" });
+  running.push(() => host.stop());
   await host.start();
   if (!(await waitFor(() => host.admin.connected, 15_000))) throw new Error(`the component did not connect to Prosody (see ${join(dir, "xmpp-invites.log")})`);
   await host.admin.createAccount(admin.jid, admin.password);
@@ -78,6 +101,7 @@ async function main(): Promise<void> {
     `component: ${host.config.component.jid}`,
     `admin: ${admin.jid} ${admin.password}`,
     `config: ${configPath}`,
+    `prosody: pid ${prosody.pid() ?? "?"}, ${prosody.dir}`,
   ];
   if (modules.includes("invites_api")) {
     const key = await ctl(host, ["mod_invites_api", "create", prosody.domain, "demo"]);
@@ -86,6 +110,9 @@ async function main(): Promise<void> {
   if (modules.includes("invites")) {
     const made = JSON.parse(await ctl(host, ["--json", "invite", "create_contact", admin.jid, "--allow-registration"])) as { link: string; uri: string };
     lines.push(`invite: ${made.link}`, `invite uri: ${made.uri}`);
+    // To open the invite on a phone (the landing page is on loopback: phones on this machine's
+    // network reach it only if http.listen says so).
+    lines.push(`invite qr:\n${await QRCode.toString(made.link, { type: "terminal", small: true })}`);
   }
   if (modules.includes("invites_greeting")) {
     // A greeted invite: greet it with `invitectl --config CONFIG invite greet TOKEN`, claim it in a browser or with `invite claim URL`.
@@ -98,13 +125,11 @@ async function main(): Promise<void> {
     lines.push(`in-app: ${(await waitFor(() => inApp.available(prosody.domain), 10_000)) ? "on (mod_xmpp_invites announced itself)" : "off (no announcement from mod_xmpp_invites)"}`);
   }
   process.stdout.write(`${lines.join("\n")}\n(Ctrl-C stops the demo)\n`);
-
-  await new Promise<void>((r) => { process.once("SIGINT", () => r()); process.once("SIGTERM", () => r()); });
-  await host.stop();
-  await prosody.stop();
+  await stopped;
 }
 
-main().then(() => process.exit(0), (e: unknown) => {
+main().catch(async (e: unknown) => {
   process.stderr.write(`demo: ${(e as Error).message}\n`);
+  await stopAll();
   process.exit(1);
 });

@@ -16,8 +16,13 @@ declare -A PROVIDES=(
   [ejabberd]=/usr/sbin/ejabberdctl
   [chromium]=/usr/bin/chromium
   [postgresql]=/usr/lib/postgresql
+  [systemd]=/usr/bin/systemd-analyze
+  [nginx]=/usr/sbin/nginx
+  [caddy]=/usr/bin/caddy
+  [logrotate]=/usr/sbin/logrotate
 )
-PACKAGES=(prosody prosody-modules lua-dbi-sqlite3 ejabberd chromium postgresql)
+# systemd (systemd-analyze), nginx, caddy and logrotate check and run the files of deploy/.
+PACKAGES=(prosody prosody-modules lua-dbi-sqlite3 ejabberd chromium postgresql systemd nginx caddy logrotate)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -50,6 +55,8 @@ for p in "${missing[@]}"; do
       { systemctl stop epmd.socket epmd.service || true; } >/dev/null 2>&1
       epmd -kill >/dev/null 2>&1 || true ;;
     postgresql) stop postgresql ;;
+    nginx) stop nginx ;;
+    caddy) stop caddy ;;
   esac
 done
 echo "test-setup: done" >&2

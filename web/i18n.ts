@@ -122,6 +122,10 @@ const en = {
   language: "Language",
   powered: "Secure messaging with XMPP",
   recommended: "Recommended",
+  pairing_box: "Someone else, or another device? Go to {url} and type the code {code}.",
+  dir_title: "Enter your invite code",
+  dir_intro: "Type the code you were given by phone or in a message. It takes you to the chat service that invited you.",
+  dir_unknown: "No invite has this code. It may have expired: codes work for a short time only. Check the code, or ask for a new one.",
 } as const;
 
 export type Key = keyof typeof en;
@@ -241,6 +245,10 @@ const fr: Record<Key, string> = {
   language: "Langue",
   powered: "Messagerie sécurisée avec XMPP",
   recommended: "Recommandé",
+  pairing_box: "Pour quelqu'un d'autre, ou un autre appareil ? Allez sur {url} et saisissez le code {code}.",
+  dir_title: "Saisissez votre code d'invitation",
+  dir_intro: "Tapez le code reçu par téléphone ou dans un message. Il vous mène au service de discussion qui vous a invité.",
+  dir_unknown: "Aucune invitation n'a ce code. Il a peut-être expiré : les codes ne servent que peu de temps. Vérifiez le code, ou demandez-en un nouveau.",
 };
 
 const TABLES: Record<Lang, Record<Key, string>> = { en, fr };

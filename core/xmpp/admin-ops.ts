@@ -12,6 +12,7 @@ import { CommandStepError, RemoteStanzaError, runCommand, type CommandResult, ty
 import type { EjabberdApi } from "./ejabberd-api.js";
 import { domainOf, localOf } from "./jid.js";
 import { illegalXmlChar } from "./xml-chars.js";
+import { fetchProfile } from "./profile.js";
 
 export { RemoteStanzaError } from "./command-client.js";
 
@@ -24,6 +25,8 @@ export interface AdminTransport {
   request(iq: Element): Promise<Element>;
   /** XEP-0356 perms the server of `domain` advertised on this connection. */
   privilegesFor(domain: string): Readonly<Record<string, string>>;
+  /** XEP-0356 iq privileges (namespace -> type) of `domain` on this connection. */
+  iqPrivilegesFor?(domain: string): Readonly<Record<string, string>>;
   readonly privileges: Readonly<Record<string, string>>;
   readonly hosts: readonly string[];
   /** What the server can do (core/xmpp/capabilities.ts); without it, XEP-0133 and XEP-0356 are assumed. */
@@ -299,6 +302,12 @@ export function createAdminPort(t: AdminTransport): AdminPort {
     },
 
     getRoster,
+
+    async getProfile(jid, opts) {
+      const user = account(jid);
+      if (!t.connected) throw adminErrors.not_connected();
+      return fetchProfile({ request: (iq) => t.request(iq), iqPrivileges: t.iqPrivilegesFor?.(domainOf(user)) ?? {}, maxAvatarBytes: opts.maxAvatarBytes }, user);
+    },
 
     async setRosterItem(userJid, item) {
       if (!SUBSCRIPTIONS.includes(item.subscription)) throw coreErrors.bad_request(`Unknown subscription ${JSON.stringify(item.subscription)}`);

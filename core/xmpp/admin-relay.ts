@@ -16,10 +16,23 @@ import type { CoreTables } from "../schema.js";
 export const REQUEST_CHANNEL = "xmpp_invites_admin_request";
 export const DONE_CHANNEL = "xmpp_invites_admin_done";
 
-export type AdminOp = "createAccount" | "changePassword" | "deleteAccount" | "disableAccount" | "enableAccount" | "endSessions" | "accountExists" | "getRoster" | "setRosterItem" | "makeMutualContacts";
-export const ADMIN_OPS: readonly AdminOp[] = ["createAccount", "changePassword", "deleteAccount", "disableAccount", "enableAccount", "endSessions", "accountExists", "getRoster", "setRosterItem", "makeMutualContacts"];
+export type AdminOp = "createAccount" | "changePassword" | "deleteAccount" | "disableAccount" | "enableAccount" | "endSessions" | "accountExists" | "getRoster" | "setRosterItem" | "makeMutualContacts" | "getProfile";
+export const ADMIN_OPS: readonly AdminOp[] = ["createAccount", "changePassword", "deleteAccount", "disableAccount", "enableAccount", "endSessions", "accountExists", "getRoster", "setRosterItem", "makeMutualContacts", "getProfile"];
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: { code: string; status: number; type: string; condition: string; message: string; detail?: Record<string, unknown> } };
+
+// Buffers (an avatar's bytes, getProfile) cross as base64, not as JSON's array of numbers.
+const BYTES = "$bytes";
+function replacer(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  return Buffer.isBuffer(raw) ? { [BYTES]: raw.toString("base64") } : value;
+}
+function reviver(_key: string, value: unknown): unknown {
+  if (value !== null && typeof value === "object" && typeof (value as Record<string, unknown>)[BYTES] === "string" && Object.keys(value).length === 1) {
+    return Buffer.from((value as Record<string, string>)[BYTES]!, "base64");
+  }
+  return value;
+}
 
 export class Sealer {
   private readonly key: Buffer;
@@ -29,14 +42,14 @@ export class Sealer {
   seal(value: unknown): string {
     const iv = randomBytes(12);
     const c = createCipheriv("aes-256-gcm", this.key, iv);
-    const data = Buffer.concat([c.update(JSON.stringify(value), "utf8"), c.final()]);
+    const data = Buffer.concat([c.update(JSON.stringify(value, replacer), "utf8"), c.final()]);
     return Buffer.concat([iv, c.getAuthTag(), data]).toString("base64");
   }
   open<T>(text: string): T {
     const raw = Buffer.from(text, "base64");
     const d = createDecipheriv("aes-256-gcm", this.key, raw.subarray(0, 12));
     d.setAuthTag(raw.subarray(12, 28));
-    return JSON.parse(Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString("utf8")) as T;
+    return JSON.parse(Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString("utf8"), reviver) as T;
   }
 }
 

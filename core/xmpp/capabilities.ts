@@ -179,7 +179,7 @@ export function assess(host: string, f: Found, priv: Advertised | undefined, com
     ...(f.software ? { software: f.software } : {}),
     adminCommands: [...f.adminCommands],
     apiCommands: [...f.apiCommands],
-    ...(priv ? { privilege: { namespace: priv.namespace, perms: { ...priv.perms } } } : {}),
+    ...(priv ? { privilege: { namespace: priv.namespace, perms: { ...priv.perms }, ...(Object.keys(priv.iq ?? {}).length ? { iq: { ...priv.iq } } : {}) } } : {}),
     ...(f.ejabberdApi ? { ejabberdApi: f.ejabberdApi } : {}),
     accounts: command("add-user"),
     passwordChange: command("change-user-password"),

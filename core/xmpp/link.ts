@@ -80,6 +80,7 @@ export class ComponentLink extends EventEmitter {
       get privileges() { return state.privileges(); },
       hosts: opts.hosts,
       privilegesFor: (domain) => this.privilegesByHost.get(domain)?.perms ?? {},
+      iqPrivilegesFor: (domain) => this.privilegesByHost.get(domain)?.iq ?? {},
       request: (iq) => this.request(iq),
       capabilities: this.capabilities,
       ...(ejabberdApi ? { ejabberdApi } : {}),
@@ -218,7 +219,7 @@ export class ComponentLink extends EventEmitter {
       const perms = readPrivileges(stanza, this.opts.hosts);
       if (perms) {
         this.privilegesByHost.set(perms.host, perms);
-        this.log.info({ host: perms.host, namespace: perms.namespace, privileges: perms.perms }, "XEP-0356 privileges granted");
+        this.log.info({ host: perms.host, namespace: perms.namespace, privileges: perms.perms, iq: perms.iq }, "XEP-0356 privileges granted");
       }
       return undefined;
     }

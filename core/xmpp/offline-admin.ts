@@ -18,4 +18,5 @@ export const offlineAdmin: AdminPort = {
   getRoster: refuse,
   setRosterItem: refuse,
   makeMutualContacts: refuse,
+  getProfile: refuse,
 };

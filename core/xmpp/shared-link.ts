@@ -7,7 +7,7 @@
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { Kysely } from "kysely";
-import { adminErrors, type AdminPort, type ContactSpec, type RosterItem, type ServerCapabilities } from "../admin.js";
+import { adminErrors, type AdminPort, type ContactSpec, type Profile, type RosterItem, type ServerCapabilities } from "../admin.js";
 import type { Database } from "../db.js";
 import type { CoreTables } from "../schema.js";
 import { PgLeadership, SqliteLeadership, TICK_MS, LEASE_MS, type Leadership } from "./leader.js";
@@ -179,6 +179,7 @@ export class SharedLink extends EventEmitter {
       getRoster: (userJid: string) => call<RosterItem[]>("getRoster", [userJid]),
       setRosterItem: (userJid: string, item: RosterItem) => call<void>("setRosterItem", [userJid, item]),
       makeMutualContacts: (a: ContactSpec, b: ContactSpec) => call<{ via: string }>("makeMutualContacts", [a, b]),
+      getProfile: (jid: string, opts: { maxAvatarBytes: number }) => call<Profile>("getProfile", [jid, opts]),
     };
   }
 }

@@ -5,7 +5,7 @@ import { isModuleError, type Logger, type ModuleContext } from "../../core/types
 import { errors, reasonError } from "./errors.js";
 import { normalizeCode } from "./codes.js";
 import { buildInvite, checkLifetime, checkText, checkUses, type CreateSettings } from "./create.js";
-import { listInvites, sweepInvites } from "./list.js";
+import { listInvites, sweepInvites, type SweptExpired } from "./list.js";
 import type { InviteRepo } from "./repo.js";
 import { looksLikeId, looksLikeToken } from "./tokens.js";
 import { buildUri } from "./uri.js";
@@ -33,6 +33,8 @@ export interface ApiDeps {
    * crash recovery, which asks the server once the link is back (recovery.ts).
    */
   releaseUncertain?: (invite: Invite) => boolean;
+  /** Told of each expired invite the sweep removed (for the metrics). */
+  swept?: SweptExpired;
 }
 
 /** A failure after which the account may or may not exist: only the server can say. */
@@ -40,7 +42,7 @@ function ambiguous(cause: unknown): boolean {
   return isModuleError(cause, "admin.timeout") || isModuleError(cause, "admin.not_connected");
 }
 
-export function createApi({ repo, settings, fire, log, now = Date.now, owner, releaseUncertain }: ApiDeps): InvitesApi {
+export function createApi({ repo, settings, fire, log, now = Date.now, owner, releaseUncertain, swept }: ApiDeps): InvitesApi {
   async function create(type: InviteType, opts: CreateOptions): Promise<CreatedInvite> {
     const at = now();
     const { invite, token } = buildInvite(type, opts, settings, at);
@@ -188,7 +190,7 @@ export function createApi({ repo, settings, fire, log, now = Date.now, owner, re
       }
       return details;
     },
-    sweep: (at) => sweepInvites(repo.db, settings.retentionMs, at ?? now()),
+    sweep: (at) => sweepInvites(repo.db, settings.retentionMs, at ?? now(), swept),
     uriFor: buildUri,
     checkUsername: (input) => checkUsername(input, { maxLength: settings.maxUsernameLength }),
   };

@@ -12,10 +12,11 @@ import { InviteRepo } from "./repo.js";
 import { codeHasher } from "./tokens.js";
 import { migrations, type InviteTables } from "./schema.js";
 import type { InvitesApi } from "./types.js";
+import { countInvites } from "./metrics.js";
 
 export { checkUsername, prepareUsername } from "./username.js";
+export { CODE_ALPHABET, normalizeCode, formatCode } from "./codes.js";
 export { isGreeted } from "./create.js";
-export { normalizeCode, formatCode } from "./codes.js";
 export { randomText } from "./tokens.js";
 export { MAX_USES, parseLifetime, parseUses, parseWhen, requireWithin, type WhenForm } from "./parse.js";
 export type { UsernameCheck, UsernameRules } from "./username.js";
@@ -47,9 +48,11 @@ export default defineModule({
     }
     const repo = new InviteRepo(mod.db<InviteTables>(), codeHasher(mod.secretKey("short-code")));
     const recovery = new Recovery(repo, mod.instances, mod.log, () => mod.now());
+    const counts = countInvites(mod);
     const api = createApi({
       now: () => mod.now(),
       owner: mod.instances.self,
+      swept: (invite) => counts.expired(invite),
       // Only a running server has a link whose loss makes a failed account creation ambiguous.
       releaseUncertain: (invite) => mod.mode === "server" && !mod.admin.connected && (invite.type === "account" || invite.type === "account_and_contact"),
       repo,

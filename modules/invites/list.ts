@@ -82,16 +82,25 @@ export async function listInvites(repo: InviteRepo, input: ListFilter, now = Dat
   return { invites, cursor };
 }
 
-/** Deletes invites dead (expired, used up, revoked) for longer than `retentionMs`, and expired short codes. */
-export async function sweepInvites(db: Kysely<InviteTables>, retentionMs: number, now = Date.now()): Promise<number> {
+/** What the sweep says of an invite it removed that had expired (not used up, not revoked): the metrics' labels. */
+export type SweptExpired = (invite: Pick<Invite, "host" | "type" | "source">) => void;
+
+/**
+ * Deletes invites dead (expired, used up, revoked) for longer than `retentionMs`, and expired
+ * short codes. Only the process whose delete removed a row reports it: counted once.
+ */
+export async function sweepInvites(db: Kysely<InviteTables>, retentionMs: number, now = Date.now(), expired?: SweptExpired): Promise<number> {
   const cutoff = now - retentionMs;
   let removed = 0;
   for (;;) {
     // An invite with an open reservation stays: crash recovery may still complete it.
     const ids = (await db.selectFrom("invites").select("id").where("dead_at", "<=", cutoff).where("uses_pending", "=", 0).orderBy("dead_at").limit(SWEEP_BATCH).execute()).map((r) => r.id);
     if (ids.length === 0) break;
-    const r = await db.deleteFrom("invites").where("id", "in", ids).where("dead_at", "<=", cutoff).where("uses_pending", "=", 0).executeTakeFirst();
-    removed += Number(r.numDeletedRows);
+    const gone = await db.deleteFrom("invites").where("id", "in", ids).where("dead_at", "<=", cutoff).where("uses_pending", "=", 0)
+      .returning(["host", "type", "source", "revoked_at", "uses_allowed", "uses_completed"]).execute();
+    removed += gone.length;
+    // Dead, neither revoked nor used up: it expired.
+    for (const g of gone) if (g.revoked_at === null && (g.uses_allowed === null || g.uses_completed < g.uses_allowed)) expired?.(g);
     if (ids.length < SWEEP_BATCH) break;
   }
   await db.deleteFrom("invite_codes").where("expires_at", "<=", now).execute();

@@ -25,6 +25,16 @@ export interface CreateInput {
   preactivate?: boolean;
   /** Account invites only: made through a greeting (docs/greeting.md). */
   greeted?: boolean;
+  /** Shown on the landing page as who invited (invite.extra.inviter_name). */
+  inviterName?: string;
+}
+
+/** inviter_name as every front end checks it: 1 to 80 characters, no control characters. */
+export function checkInviterName(value: string, field: string): string {
+  const name = value.trim();
+  if (name === "" || [...name].length > 80) throw errors.bad_parameter(`${field}: 1 to 80 characters`, { field });
+  if (/[\p{Cc}\p{Cs}\uFFFE\uFFFF]/u.test(name)) throw errors.bad_parameter(`${field}: no control characters`, { field });
+  return name;
 }
 
 export interface KeyDeps {
@@ -70,9 +80,14 @@ export async function createForKey(d: KeyDeps, key: ApiKey, input: CreateInput, 
     ...(input.groups ? { groups: input.groups } : {}),
     ...(input.note !== undefined ? { note: input.note } : {}),
     ...(input.email !== undefined ? { email: input.email } : {}),
-    ...(input.lang !== undefined || input.preactivate ? { extra: { ...(input.lang !== undefined ? { lang: input.lang } : {}), ...(input.preactivate ? { preactivation: true } : {}) } } : {}),
     ...(input.greeted ? { greeted: true } : {}),
   };
+  const extra = {
+    ...(input.lang !== undefined ? { lang: input.lang } : {}),
+    ...(input.preactivate ? { preactivation: true } : {}),
+    ...(input.inviterName !== undefined ? { inviter_name: checkInviterName(input.inviterName, "inviter_name") } : {}),
+  };
+  if (Object.keys(extra).length) Object.assign(base, { extra });
   const created = await make(d.invites, { ...input, ...(inviter === undefined ? {} : { inviter }) }, base);
   if (input.preactivate && !created.handled?.includes("preactivation")) {
     // No loaded module holds the name: an invite that promised it must not stay.

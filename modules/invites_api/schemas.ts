@@ -26,6 +26,7 @@ export const CreateInviteBody = {
     expires_at: expiresAt,
     username: { type: "string", minLength: 1, maxLength: 1023, description: "the only username the invite may register (reset: the account)" },
     inviter: { type: "string", minLength: 3, maxLength: 3071, description: "JID whose contact the new user becomes (contact invites)" },
+    inviter_name: { type: "string", minLength: 1, maxLength: 80, description: "the name the landing page shows as the inviter (also for invites without an inviter account)" },
     roles: labels("roles given to the new account"),
     groups: labels("groups the new account joins"),
     note,

@@ -15,7 +15,7 @@ import { parseExpiry, parseUses, validator } from "./validate.js";
 
 type Authenticate = (req: HttpRequest, res: HttpResponse, queryKey: string | undefined) => Promise<ApiKey>;
 
-interface CreateBody { type?: InviteType; uses?: number | "unlimited"; expires_after?: string; expires_at?: string; username?: string; inviter?: string; roles?: string[]; groups?: string[]; note?: string | null; email?: string; lang?: string; preactivate?: boolean; greeted?: boolean }
+interface CreateBody { type?: InviteType; uses?: number | "unlimited"; expires_after?: string; expires_at?: string; username?: string; inviter?: string; inviter_name?: string; roles?: string[]; groups?: string[]; note?: string | null; email?: string; lang?: string; preactivate?: boolean; greeted?: boolean }
 interface UpdateBody { uses?: number | "unlimited"; expires_after?: string; expires_at?: string; note?: string | null; revoked?: boolean }
 interface ListParams { status?: InviteStatus; type?: InviteType; cursor?: string; limit: number }
 
@@ -101,6 +101,7 @@ export function v1Handlers(d: KeyDeps, authenticate: Authenticate, now: () => nu
         ...(body.lang !== undefined ? { lang: body.lang } : {}),
         ...(body.preactivate !== undefined ? { preactivate: body.preactivate } : {}),
         ...(body.greeted === true ? { greeted: true } : {}),
+        ...(body.inviter_name !== undefined ? { inviterName: body.inviter_name } : {}),
       }, at);
       res.setHeader("Location", `${req.baseUrl}/v1/invites/${created.invite.id}`);
       res.setHeader("Cache-Control", "no-store");

@@ -46,15 +46,6 @@ export function parseType(value: string | undefined, name: string): InviteType {
   return value as InviteType;
 }
 
-/** `redirect` as Prosody reads it (present = yes), plus explicit true/false words. */
-export function parseFlag(value: string | undefined, name: string): boolean {
-  if (value === undefined) return false;
-  const v = value.toLowerCase();
-  if (["", "true", "1", "yes"].includes(v)) return true;
-  if (["false", "0", "no"].includes(v)) return false;
-  throw errors.bad_parameter(`${name}: expected true or false, got ${quoteName(value)}`, { field: name });
-}
-
 /** Expiry from a duration ("7d") or an ISO date; at most one of the two. */
 export function parseExpiry(after: string | undefined, at: string | undefined, names: [string, string], now = Date.now()): number | undefined {
   if (after !== undefined && at !== undefined) throw errors.bad_parameter(`Give ${names[0]} or ${names[1]}, not both`, { field: names[0] });

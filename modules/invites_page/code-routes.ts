@@ -1,5 +1,6 @@
 // Short codes: the "I have a code" form (POST /invites_page/code), short links /i/CODE, and
-// GET /pairing/CODE (JSON for apps, as Plexus pairing codes). A code resolves to the invite
+// GET /pairing/CODE (JSON for apps, as Plexus pairing codes; a browser is sent on to the
+// landing page; a code that is not ours goes to a pairing directory on this instance). A code resolves to the invite
 // through the invites module and to its token through the sealed record in shortcodes.ts.
 import type { HttpRequest, HttpResponse, Logger, ModuleContext, Router } from "../../core/types.js";
 import { normalizeCode } from "../invites/index.js";
@@ -9,9 +10,10 @@ import type { Kit } from "./kit.js";
 import { offeredUri } from "./landing.js";
 import { codeForm } from "./render.js";
 import type { ShortCodes } from "./shortcodes.js";
+import type { PairingMissQuery } from "./types.js";
 
 export interface CodeDeps {
-  mod: Pick<ModuleContext, "url" | "mount">;
+  mod: Pick<ModuleContext, "url" | "mount" | "clientIp" | "fire">;
   codes: ShortCodes;
   log: Logger;
   baseUrl: () => string;
@@ -56,7 +58,7 @@ export function codeRoutes(router: Router, kit: Kit, d: CodeDeps): void {
       uri,
       expires: new Date(invite.expiresAt).toISOString(),
       site: { name: api.site.name, logo: abs(api.site.logo) ?? null },
-      inviter: inviter ? { jid: inviter.jid, name: inviter.name, avatar: abs(inviter.avatar) ?? null } : null,
+      inviter: inviter ? { jid: inviter.jid || null, name: inviter.name, avatar: abs(inviter.avatar) ?? null } : null,
     };
   };
 
@@ -73,7 +75,17 @@ export function codeRoutes(router: Router, kit: Kit, d: CodeDeps): void {
       const v = code ? await invites.resolveShortCode(code) : undefined;
       const token = code && v?.ok ? await d.codes.token(code) : undefined;
       if (!v?.ok || !token) {
+        // Not one of ours: a pairing directory on this instance may know it (invites_directory).
+        const miss: PairingMissQuery = { code: code ?? "" };
+        if (code && v && !v.ok && v.reason === "invalid") await d.mod.fire("pairing-code-miss", miss);
+        if (miss.location) { res.setHeader("Referrer-Policy", "no-referrer"); res.redirect(302, miss.location); return; }
         res.status(404).json({ error: "invites_page.unknown_code", message: "No usable invite has this code (unknown, expired, revoked or used up)" });
+        return;
+      }
+      // A browser (a person sent here by a pairing directory) goes on to the landing page;
+      // an app gets the JSON.
+      if (req.accepts(["application/json", "text/html"]) === "text/html") {
+        res.redirect(303, api.landingUrl(token));
         return;
       }
       // The xmpp: URI only where an app can use it (the server module announced itself).

@@ -11,6 +11,7 @@ import type { Kit } from "./kit.js";
 import type { LandingQuery } from "./types.js";
 import { landingPage, offeredUri, setupPage, type LandingData } from "./landing.js";
 import { codeForm, notFound } from "./render.js";
+import type { PairingQuery } from "./types.js";
 
 /** Prosody's landing URL is /invites_page?TOKEN; ?t=TOKEN is accepted too. */
 export function tokenFromQuery(originalUrl: string): string | undefined {
@@ -24,7 +25,7 @@ export function tokenFromQuery(originalUrl: string): string | undefined {
   return undefined;
 }
 
-export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleContext, "url" | "admin" | "fire">; css: string; baseUrl: () => string }): void {
+export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleContext, "url" | "admin" | "fire" | "log">; css: string; baseUrl: () => string }): void {
   const { invites, api } = kit;
   const cssEtag = `"${createHash("sha256").update(d.css).digest("base64url").slice(0, 16)}"`;
 
@@ -33,8 +34,16 @@ export function landingRoutes(router: Router, kit: Kit, d: { mod: Pick<ModuleCon
     const inAppHere = await api.inApp(invite.host);
     const canRegister = invite.type === "account" || invite.type === "account_and_contact";
     const setupUrl = (app: SiteApp) => `${d.mod.url(`/setup/${encodeURIComponent(app.id)}`)}?${token}`;
+    // Other modules may add a directory code (invites_pairing) or the inviter's own name and
+    // avatar (invites_profile); a failing one leaves the page as it would be without it.
+    const pairing: PairingQuery = { invite, token };
+    const inviter = api.inviter(invite);
+    await Promise.all([
+      d.mod.fire("invite-pairing", pairing),
+      inviter ? d.mod.fire("inviter-shown", { invite, inviter }) : undefined,
+    ].map((p) => p?.catch((err: unknown) => d.mod.log.warn({ err }, "a landing page extra failed"))));
     return {
-      invite, inApp: inAppHere, uri: offeredUri(invite, uri, inAppHere), inviter: api.inviter(invite),
+      invite, inApp: inAppHere, uri: offeredUri(invite, uri, inAppHere), inviter, pairing: pairing.pairing,
       // Promise contacts only when this server has a working contact backend.
       contactsWork: d.mod.admin.capabilities.hosts[invite.host]?.contacts.ok === true,
       apps: sortApps(api.apps, detectPlatform(req.get("user-agent"))),

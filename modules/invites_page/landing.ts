@@ -3,6 +3,7 @@
 // server runs the server module (inApp); otherwise the account is made in the browser
 // first and the app is set up with the new address.
 import type { Invite } from "../invites/types.js";
+import { formatCode } from "../invites/index.js";
 import { html, safeUrl, type Html } from "../../web/html.js";
 import { formatDate } from "../../web/i18n.js";
 import { layout, type PageCtx } from "../../web/layout.js";
@@ -25,6 +26,8 @@ export interface LandingData {
   /** Web registration for this invite (optionally naming the app). */
   registerUrl(app?: SiteApp): string;
   qr: Html;
+  /** A pairing directory's code for this invite (invites_pairing), to pass on by phone. */
+  pairing?: { code: string; url: string } | undefined;
 }
 
 const alternate = (uri: string | undefined) => (uri ? html`<link rel="alternate" href="${uri}">` : undefined);
@@ -54,8 +57,9 @@ function appList(ctx: PageCtx, d: LandingData): Html {
   return html`<h3 class="group">${ctx.t("for_device")}</h3>${list(mine)}${others.length ? html`<details class="more"><summary>${ctx.t("all_apps")} (${others.length})</summary>${list(others)}</details>` : ""}`;
 }
 
-function qrBox(ctx: PageCtx, qr: Html): Html {
-  return html`<div class="qr-box"><h2>${ctx.t("qr_title")}</h2>${qr}<p class="hint">${ctx.t("qr_text")}</p></div>`;
+function qrBox(ctx: PageCtx, qr: Html, pairing?: LandingData["pairing"]): Html {
+  const code = pairing ? html`<p class="pairing">${ctx.t("pairing_box", { url: pairing.url.replace(/\/[^/]*$/, ""), code: formatCode(pairing.code) })}</p>` : "";
+  return html`<div class="qr-box"><h2>${ctx.t("qr_title")}</h2>${qr}<p class="hint">${ctx.t("qr_text")}</p>${code}</div>`;
 }
 
 function expiry(ctx: PageCtx, invite: Invite): Html {
@@ -92,7 +96,7 @@ ${appList(ctx, d)}
 <h2>${t("have_app")}</h2>
 ${haveApp}
 </div>
-${qrBox(ctx, d.qr)}
+${qrBox(ctx, d.qr, d.pairing)}
 </section>
 ${expiry(ctx, invite)}`;
   return layout(ctx, { title: t("join_title", { site: site.name }), body, head: alternate(d.uri), variant: "wide" });
@@ -114,7 +118,7 @@ ${d.inApp ? "" : html`<p class="hint">${t("contact_approval", { inviter: name })
 <p>${t("contact_no_app")}</p>
 ${appList(ctx, d)}
 </section>
-<section class="card">${qrBox(ctx, d.qr)}</section>
+<section class="card">${qrBox(ctx, d.qr, d.pairing)}</section>
 ${expiry(ctx, d.invite)}`;
   return layout(ctx, { title: t("contact_title", { inviter: name }), body, head: alternate(d.uri), variant: "wide" });
 }

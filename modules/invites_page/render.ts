@@ -9,8 +9,17 @@ import { messagePage, type PageCtx } from "../../web/layout.js";
 import { appText, renderLinkTemplate, type SiteApp } from "../../web/apps.js";
 
 
-/** The inviter's display name (invite.extra.inviter_name, else the localpart) and avatar. */
+/**
+ * The inviter's display name (invite.extra.inviter_name, else the localpart) and avatar. An
+ * invite without an inviter account may still carry a name (the API's inviter_name): its
+ * inviter then has jid "".
+ */
 export function inviterOf(invite: Invite, avatarTemplate: string | undefined): Inviter | undefined {
+  const named = invite.extra["inviter_name"];
+  if (!invite.inviter && typeof named === "string" && named.trim() !== "") {
+    const own = invite.extra["inviter_avatar"];
+    return { jid: "", name: named.trim().slice(0, 80), avatar: typeof own === "string" && own !== "" ? own : undefined };
+  }
   if (!invite.inviter) return undefined;
   const jid = invite.inviter;
   const at = jid.lastIndexOf("@");

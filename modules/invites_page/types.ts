@@ -16,9 +16,19 @@ export interface LandingQuery {
   redirect: string | undefined;
 }
 
+/** Asked by the landing page: a directory code for this invite, if one was published (invites_pairing). */
+export interface PairingQuery { invite: Invite; token: string; pairing?: { code: string; url: string } }
+/** Asked by GET /pairing/CODE for a code that is not a local short code (invites_directory answers). */
+export interface PairingMissQuery { code: string; location?: string }
+/** Asked before a page shows the inviter: handlers may give a better name or an avatar (invites_profile). */
+export interface InviterQuery { invite: Invite; inviter: Inviter }
+
 declare module "../../core/events.js" {
   interface ModuleEvents {
     "invite-landing": LandingQuery;
+    "invite-pairing": PairingQuery;
+    "pairing-code-miss": PairingMissQuery;
+    "inviter-shown": InviterQuery;
   }
 }
 

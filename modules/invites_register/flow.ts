@@ -3,7 +3,7 @@
 // let other modules veto (user-registering), create the account, spend the use and announce
 // it (user-registered). Anything failing before the account exists gives the use back.
 // The web form, in-app registration and greeted invites all come through here.
-import { adminErrors, type AdminPort, type Logger, type ModuleContext } from "../../core/types.js";
+import { adminErrors, isModuleError, type AdminPort, type Logger, type ModuleContext } from "../../core/types.js";
 import { invitesErrors, isGreeted } from "../invites/index.js";
 import type { Invite, InvitesApi, Reservation } from "../invites/types.js";
 import { translator } from "../../web/i18n.js";
@@ -27,6 +27,23 @@ export interface FlowDeps {
   /** The web registration page of an invite, for the ways to register that cannot show agreements. */
   webPage(token: string): string;
   now(): number;
+  /** Counts a registration or reset by outcome: "created"/"reset", else the error's code (metrics). */
+  outcome?(kind: "registration" | "reset", outcome: string, source: string): void;
+}
+
+/** An error as an outcome label: a ModuleError's code, else "error". */
+export const outcomeCode = (err: unknown): string => (isModuleError(err) ? err.code : "error");
+
+/** Runs one registration or reset and reports its outcome. */
+async function counted<T>(deps: Pick<FlowDeps, "outcome">, kind: "registration" | "reset", source: string, fn: () => Promise<T>, ok: string): Promise<T> {
+  try {
+    const v = await fn();
+    deps.outcome?.(kind, ok, source);
+    return v;
+  } catch (err) {
+    deps.outcome?.(kind, outcomeCode(err), source);
+    throw err;
+  }
 }
 
 /** The reservation behind a PendingRegistration (kept inside this module). */
@@ -142,7 +159,11 @@ async function recordSignatures(deps: FlowDeps, pending: Pending): Promise<void>
 }
 
 /** Registration where the component creates the account (XEP-0133 add-user). */
-export async function registerAccount(deps: FlowDeps, req: RegisterRequest): Promise<Registered> {
+export function registerAccount(deps: FlowDeps, req: RegisterRequest): Promise<Registered> {
+  return counted(deps, "registration", req.source, () => createAndRegister(deps, req), "created");
+}
+
+async function createAndRegister(deps: FlowDeps, req: RegisterRequest): Promise<Registered> {
   // Nothing can be created while the link is down: say so before reserving, since a release
   // after a failure with the link down is left to crash recovery (it cannot tell then).
   if (!deps.admin().connected) throw adminErrors.not_connected();
@@ -192,7 +213,11 @@ export async function finishReset(deps: FlowDeps, pending: PendingResetUse, chan
 }
 
 /** A reset where the component sets the password (XEP-0133 change-user-password); never creates an account. */
-export async function resetPassword(deps: FlowDeps, req: ResetRequest): Promise<string> {
+export function resetPassword(deps: FlowDeps, req: ResetRequest): Promise<string> {
+  return counted(deps, "reset", "web", () => changeAndReset(deps, req), "reset");
+}
+
+async function changeAndReset(deps: FlowDeps, req: ResetRequest): Promise<string> {
   if (!deps.admin().connected) throw adminErrors.not_connected();
   const pending = await beginReset(deps, req);
   try {

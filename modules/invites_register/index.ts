@@ -9,7 +9,7 @@ import { CsrfSigner } from "../../web/security.js";
 import { agreementCommands } from "./agreements-ctl.js";
 import { checkAgreementsOption, loadAgreements, requiredFor, type Agreement, type AgreementOption } from "./agreements.js";
 import { makeMutualContacts, recordAccount } from "./contacts.js";
-import { beginRegistration, beginReset, checkRegistration, finishRegistration, finishReset, registerAccount, resetPassword, type FlowDeps, type Pending, type PendingResetUse } from "./flow.js";
+import { beginRegistration, beginReset, checkRegistration, outcomeCode, finishRegistration, finishReset, registerAccount, resetPassword, type FlowDeps, type Pending, type PendingResetUse } from "./flow.js";
 import { checkPolicyOption, DEFAULT_POLICY, type PasswordPolicy } from "./policy.js";
 import { registerRoutes } from "./routes.js";
 import { migrations, Signatures, type SignatureTables } from "./signatures.js";
@@ -38,8 +38,11 @@ export default defineModule({
     const secret = await mod.openStore<string>("secret").update("csrf", (cur) => cur ?? randomBytes(32).toString("base64"));
     const agreements: Agreement[] = loadAgreements(mod.options.agreements, mod.config.configFile, mod.config.hosts.map((h) => h.toLowerCase()));
     const signatures = new Signatures(mod.db<SignatureTables>());
+    const registrations = mod.metrics.counter("registrations_total", "Registrations through an invite, by outcome (created, or the error's code) and source (web, inapp, ...)", ["outcome", "source"]);
+    const resetCount = mod.metrics.counter("password_resets_total", "Password resets through an invite, by outcome (reset, or the error's code) and source", ["outcome", "source"]);
     const flow: FlowDeps = {
       invites, admin: () => mod.admin, fire: (e, p) => mod.fire(e, p), log: mod.log, policy,
+      outcome: (kind, outcome, source) => (kind === "registration" ? registrations : resetCount).inc({ outcome, source }),
       agreements, signatures, webPage: (token) => pages.registerUrl(token), now: () => mod.now(),
     };
 
@@ -74,7 +77,11 @@ export default defineModule({
       check: (invite, username, password) => checkRegistration(flow, invite, username, password),
       register: (req) => registerAccount(flow, req),
       async begin(req) {
-        const pending = await beginRegistration(flow, req);
+        // A refusal here is an outcome; an accepted one is counted when finished.
+        const pending = await beginRegistration(flow, req).catch((err: unknown) => {
+          flow.outcome?.("registration", outcomeCode(err), req.source);
+          throw err;
+        });
         mine.add(pending);
         return pending;
       },
@@ -82,6 +89,7 @@ export default defineModule({
         // Only a reservation this module handed out can be settled through it.
         if (!mine.has(pending)) throw new TypeError("finish() takes what begin() returned");
         mine.delete(pending);
+        flow.outcome?.("registration", created ? "created" : "not_created", (pending as Pending).event.source);
         return finishRegistration(flow, pending as Pending, created);
       },
       reset: (req) => resetPassword(flow, req),

@@ -4,6 +4,7 @@
 // Erlang distribution on a loopback port of its own (ERL_DIST_PORT: no epmd). It runs in the
 // foreground as user ejabberd. The config is the one docs/server-setup.md shows.
 import { spawn, spawnSync, execFile, type ChildProcess } from "node:child_process";
+import { tied } from "./lifeline.js";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, mkdir, writeFile, rm, chown, readdir, stat, copyFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
@@ -51,6 +52,8 @@ export interface TestEjabberd {
   existing(jids: string[]): Promise<Set<string>>;
   /** Runs `ejabberdctl <args>` against this node. */
   ctl(args: string[]): Promise<string>;
+  /** The process group of the running server (its first process's id), while it runs. */
+  pid(): number | undefined;
   destroy(): Promise<void>;
 }
 
@@ -149,6 +152,9 @@ modules:
   mod_disco: {}
   mod_roster: {}
   mod_version: {}
+  mod_caps: {}
+  mod_pubsub:
+    plugins: [flat, pep]
 ${p.privilege ? `  mod_privilege:
     roster:
       both:
@@ -240,7 +246,9 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<TestEja
     if (child) throw new Error("ejabberd is already running");
     output = "";
     // Its own process group, so that stop() reaches the Erlang VM under ejabberdctl's shell.
-    const proc = spawn("/usr/sbin/ejabberdctl", [...base, "foreground"], { env, cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"], ...(user ?? {}) });
+    // Tied to this process (lifeline.ts): the whole group stops when the test runner dies.
+    const [cmd, args] = tied("/usr/sbin/ejabberdctl", [...base, "foreground"], { group: true });
+    const proc = spawn(cmd, args, { env, cwd: dir, detached: true, stdio: ["ignore", "pipe", "pipe"], ...(user ?? {}) });
     child = proc;
     const collect = (b: Buffer) => { output = (output + b.toString()).slice(-4000); };
     proc.stdout?.on("data", collect);
@@ -314,6 +322,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<TestEja
     start, stop,
     async restart() { await stop(); await start(); },
     registerUser, existing, ctl,
+    pid: () => child?.pid,
     async destroy() { await stop(); await rm(dir, { recursive: true, force: true }); },
   };
 }

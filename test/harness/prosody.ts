@@ -9,12 +9,15 @@ import { fileURLToPath } from "node:url";
 import { connect } from "node:net";
 import { promisify } from "node:util";
 import { freePort } from "./ports.js";
+import { tied } from "./lifeline.js";
 
 const run = promisify(execFile);
 
 export interface ProsodyOptions {
   /** Grant the component XEP-0356 roster and message privileges (default true). */
   privilege?: boolean;
+  /** With privilege: also the XEP-0356 "iq" privilege, namespace -> "get" | "set" | "both". */
+  iqPrivilege?: Record<string, string>;
   /** Extra modules for the VirtualHost's modules_enabled. */
   modules?: string[];
   /** Extra Lua lines appended to the global section (before the VirtualHost). */
@@ -48,6 +51,12 @@ export interface TestProsody {
   freeze(): void;
   thaw(): void;
   registerUser(user: string, password: string): Promise<void>;
+  /** The Prosody process's id while it runs. */
+  pid(): number | undefined;
+  /** The folder holding its config, data and log (removed by destroy()). */
+  readonly dir: string;
+  /** Runs `prosodyctl --config <this config> <args>` and returns its standard output. */
+  ctl(args: string[]): Promise<string>;
   /** Stops the server and removes its directory. */
   destroy(): Promise<void>;
 }
@@ -93,13 +102,16 @@ allow_unencrypted_plain_auth = true
 authentication = "internal_hashed"
 ${p.o.extraConfig ?? ""}
 VirtualHost "${DOMAIN}"
-${privilege ? `  privileged_entities = { [${lua(COMPONENT)}] = { roster = "both"; message = "outgoing" } }` : ""}
+${privilege ? `  privileged_entities = { [${lua(COMPONENT)}] = { roster = "both"; message = "outgoing"${iqPerm(p.o.iqPrivilege)} } }` : ""}
 ${p.o.hostConfig ?? ""}
 Component "${COMPONENT}"
   component_secret = ${lua(p.secret)}
 ${privilege ? `  modules_enabled = { "privilege" }` : ""}
 `;
 }
+
+const iqPerm = (perms: Record<string, string> | undefined) =>
+  perms ? `; iq = { ${Object.entries(perms).map(([ns, type]) => `[${lua(ns)}] = ${lua(type)}`).join("; ")} }` : "";
 
 /** Prosody drops to user "prosody" in prosodyctl when run as root, so as root we run both as that user. */
 function prosodyUser(): { uid: number; gid: number } | undefined {
@@ -134,7 +146,9 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<TestProso
   async function start(): Promise<void> {
     if (child) throw new Error("Prosody is already running");
     output = "";
-    const proc = spawn("prosody", ["--config", configPath], { stdio: ["ignore", "pipe", "pipe"], ...(user ?? {}) });
+    // Tied to this process: it stops when the test runner (or the demo) dies, however.
+    const [cmd, args] = tied("prosody", ["--config", configPath]);
+    const proc = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...(user ?? {}) });
     child = proc;
     const collect = (b: Buffer) => { output = (output + b.toString()).slice(-4000); };
     proc.stdout?.on("data", collect);
@@ -166,13 +180,17 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<TestProso
     clearTimeout(killTimer);
   }
 
-  async function registerUser(name: string, password: string): Promise<void> {
+  async function ctl(args: string[]): Promise<string> {
     try {
-      await run("prosodyctl", ["--config", configPath, "register", name, DOMAIN, password]);
+      return (await run("prosodyctl", ["--config", configPath, ...args])).stdout;
     } catch (e) {
       const err = e as { stderr?: string; stdout?: string; message: string };
-      throw new Error(`prosodyctl register ${name}@${DOMAIN} failed: ${err.stderr || err.stdout || err.message}`, { cause: e });
+      throw new Error(`prosodyctl ${args[0] ?? ""} failed: ${err.stderr || err.stdout || err.message}`, { cause: e });
     }
+  }
+
+  async function registerUser(name: string, password: string): Promise<void> {
+    await ctl(["register", name, DOMAIN, password]);
   }
 
   await start();
@@ -194,6 +212,9 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<TestProso
     freeze() { child?.kill("SIGSTOP"); },
     thaw() { child?.kill("SIGCONT"); },
     registerUser,
+    ctl,
+    pid: () => child?.pid,
+    dir,
     async destroy() { await stop(); await rm(dir, { recursive: true, force: true }); },
   };
 }

@@ -88,7 +88,7 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
   let offset = 0;
   const clock: TestClock = { now: () => Date.now() + offset, advance: (ms) => { offset += ms; } };
   const host = await Host.create({ config, mode: opts.mode ?? "test", definitions: opts.modules ?? [], logger, connect: opts.xmpp !== undefined, now: clock.now });
-  if (opts.http || opts.xmpp) await host.start({ port: 0 });
+  if (opts.http || opts.xmpp) await host.start();
   return {
     host, dataDir, logs, clock,
     get baseUrl() { return host.config.http.baseUrl; },

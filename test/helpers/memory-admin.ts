@@ -48,6 +48,7 @@ export class MemoryAdmin implements AdminPort {
   async getRoster() { return []; }
   async setRosterItem() {}
   async makeMutualContacts() { return { via: "memory" }; }
+  async getProfile() { return { via: "none" }; }
 }
 
 /** Puts `admin` behind a test host, as its XMPP link. */

@@ -28,6 +28,7 @@ class MemoryServer implements AdminPort {
     const ok: Capability = { ok: true, via: "test" };
     return { known: true, hosts: { localhost: { host: "localhost", adminCommands: [], apiCommands: [], accounts: ok, passwordChange: ok, accountCheck: ok, contacts: ok } } };
   }
+  async getProfile() { return { via: "none" }; }
   async makeMutualContacts(a: { jid: string; name: string }, b: { jid: string; name: string }) {
     await this.setRosterItem(a.jid, { jid: b.jid, name: b.name, subscription: "both", groups: [] });
     await this.setRosterItem(b.jid, { jid: a.jid, name: a.name, subscription: "both", groups: [] });

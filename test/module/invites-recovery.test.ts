@@ -44,7 +44,7 @@ function fakeServer(accounts: string[]): AdminPort & { asked: string[] } {
     accountExists: async (jid) => { asked.push(jid); return accounts.includes(jid); },
     createAccount: async () => {}, changePassword: async () => {}, deleteAccount: async () => {}, disableAccount: async () => {}, enableAccount: async () => {}, endSessions: async () => {},
     getRoster: async () => [], setRosterItem: async () => {},
-    capabilities: { known: false, hosts: {} }, makeMutualContacts: async () => ({ via: "test" }),
+    capabilities: { known: false, hosts: {} }, makeMutualContacts: async () => ({ via: "test" }), getProfile: async () => ({ via: "none" }),
   };
 }
 

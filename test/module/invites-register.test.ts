@@ -43,6 +43,7 @@ class FakeAdmin implements AdminPort {
     const cap = (ok: boolean): Capability => (ok ? { ok, via: "test" } : { ok, via: "test", why: "this test server has no contact backend", fix: "none" });
     return { known: !this.down, hosts: this.down ? {} : { localhost: { host: "localhost", adminCommands: [], apiCommands: [], accounts: cap(true), passwordChange: cap(true), accountCheck: cap(true), contacts: cap(this.contactsWork) } } };
   }
+  async getProfile() { return { via: "none" }; }
   async makeMutualContacts(a: { jid: string; name: string }, b: { jid: string; name: string }) {
     if (!this.contactsWork) throw adminErrors.unsupported("this test server has no contact backend");
     await this.setRosterItem(a.jid, { jid: b.jid, name: b.name, subscription: "both", groups: [] });

@@ -30,7 +30,7 @@ function innerLink(name: string, accounts: Set<string>, calls: string[]): InnerL
     accountExists: async (jid) => { calls.push(`${name} accountExists ${jid}`); return accounts.has(jid); },
     getRoster: async () => [{ jid: "a@localhost", subscription: "both", groups: [] }], setRosterItem: async () => {},
     capabilities: { known: true, hosts: {} },
-    makeMutualContacts: async () => ({ via: "test" }),
+    makeMutualContacts: async () => ({ via: "test" }), getProfile: async () => ({ via: "none" }),
   };
   Object.assign(link, { connected: true, lastError: undefined, privileges: admin.privileges, admin, start: async () => { setImmediate(() => link.emit("online")); }, stop: async () => {} });
   return link;

@@ -49,6 +49,14 @@ describe("invites_api keys and request parsing (unit)", () => {
     expect(code(() => parseQuery("%C3%28=1", ["a"]))).to.equal("invites_api.bad_parameter");
     expect(code(() => parseQuery("__proto__=1", ["a"]))).to.equal("invites_api.unknown_parameter");
   });
+
+  it("reads a query as Prosody's formdecode does with { prosody: true }: unknown names and parts without = are no parameters", () => {
+    expect({ ...parseQuery("key=k&_=123&utm_source=x&%FF=1&redirect", ["key", "redirect"], { prosody: true }) }).to.deep.equal({ key: "k" });
+    expect({ ...parseQuery("redirect=&key=k", ["key", "redirect"], { prosody: true }) }).to.deep.equal({ redirect: "", key: "k" });
+    // Known names are still read strictly.
+    expect(code(() => parseQuery("redirect=1&redirect=0", ["redirect"], { prosody: true }))).to.equal("invites_api.repeated_parameter");
+    expect(code(() => parseQuery("key=%FF", ["key"], { prosody: true }))).to.equal("invites_api.bad_parameter");
+  });
 });
 
 describe("invites_api key ids (unit)", () => {
