@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { Kysely, Migration } from "../../core/types.js";
 import { errors } from "./errors.js";
+import type { SignatureInfo } from "./types.js";
 
 export interface SignatureRow {
   id: string;
@@ -20,16 +21,7 @@ export interface SignatureRow {
 
 export interface SignatureTables { agreement_signatures: SignatureRow }
 
-export interface Signature {
-  jid: string;
-  host: string;
-  agreement: string;
-  version: string;
-  lang: string;
-  signedAt: number;
-  inviteId: string;
-  source: string;
-}
+export type Signature = SignatureInfo;
 
 export interface SignatureFilter { host: string; jid?: string; limit?: number; cursor?: string }
 export interface SignaturePage { signatures: Signature[]; cursor: string | undefined }
