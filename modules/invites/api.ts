@@ -1,13 +1,12 @@
 // The module's public API (InvitesApi): creation, lookups, the reserve -> complete |
 // release lifecycle, admin changes, listing and sweeping.
-import { randomBytes } from "node:crypto";
 import { isModuleError, type Logger, type ModuleContext } from "../../core/types.js";
 import { errors, reasonError } from "./errors.js";
 import { normalizeCode } from "./codes.js";
 import { buildInvite, checkLifetime, checkText, checkUses, type CreateSettings } from "./create.js";
 import { listInvites, sweepInvites, type SweptExpired } from "./list.js";
 import type { InviteRepo } from "./repo.js";
-import { looksLikeId, looksLikeToken } from "./tokens.js";
+import { looksLikeId, looksLikeToken, randomText } from "./tokens.js";
 import { buildUri } from "./uri.js";
 import { checkUsername, prepareUsername } from "./username.js";
 import { inviteStatus, validateInvite } from "./validate.js";
@@ -69,7 +68,8 @@ export function createApi({ repo, settings, fire, log, now = Date.now, owner, re
   async function reserveInvite(invite: Invite | undefined, username: string): Promise<Reservation> {
     if (!invite) throw errors.invalid();
     const wanted = prepareUsername(String(username));
-    const reservationId = randomBytes(12).toString("base64url");
+    // Never starting with "-": `invitectl invite settle HOST ID` takes it as an argument.
+    const reservationId = randomText(12);
     const at = now();
     const updated = await repo.reserve(invite.id, wanted, { id: reservationId, at, owner });
     if (!updated) {

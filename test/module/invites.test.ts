@@ -116,6 +116,13 @@ for (const store of STORES) {
       expect((events[4]!.payload as InviteReservationEvent).username).to.equal("bob");
     });
 
+    it("gives reservation ids that never start with \"-\" (invitectl invite settle takes them as arguments)", async () => {
+      const c = await api.createAccount({ host: "example.org", source: "ctl", usesAllowed: 300 });
+      const ids = await Promise.all(Array.from({ length: 300 }, (_, i) => api.reserve(c.token, `user${i}`).then((r) => r.reservationId)));
+      // Random base64url would start with "-" in about 1 of 64: 300 ids without one is a 1% chance.
+      for (const id of ids) expect(id).to.match(/^[A-Za-z0-9][A-Za-z0-9_-]{15}$/);
+    });
+
     it("enforces a bound username at reserve", async () => {
       const c = await api.createAccount({ host: "example.org", source: "ctl", username: "juliet" });
       await rejects(api.reserve(c.token, "romeo"), "invites.username_mismatch");
