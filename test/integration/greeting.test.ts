@@ -1,11 +1,11 @@
-// Greeted invites end to end, against the real Prosody: the real server process
+// Greeted invites end to end, against the real Prosody (the happy path on ejabberd too): the real server process
 // (bin/xmpp-invites.js), the greeter and the claimer as two more real processes
 // (bin/invitectl.js invite greet / invite claim), talking to each other only through the
 // server; then a real XMPP client logs in as the new user. Codes read wrong on either side,
 // a second claimer, a timeout and Ctrl-C each end the attempt on both sides with no account.
 import { expect } from "chai";
 import type { TestProsody } from "../harness/prosody.js";
-import { startProsodyServer, type TestXmppServer } from "../harness/servers.js";
+import { startProsodyServer, startServer as startXmppServer, type TestXmppServer } from "../harness/servers.js";
 import { loginClient } from "../harness/xmpp-client.js";
 import { startCtl } from "../helpers/ctl-process.js";
 import { newKeyPair } from "../../modules/invites_greeting/sas.js";
@@ -29,6 +29,61 @@ async function greeted(server: ServerProcess, ...flags: string[]): Promise<{ tok
 const code = (m: RegExpExecArray) => m[1]!;
 const options = (m: RegExpExecArray) => m[1]!.split(" / ");
 
+/**
+ * The whole happy path: both sides read the right code, the claimer fills in the account, the
+ * greeter confirms (with `role` as the profile where given); the account logs in.
+ */
+async function rightCodesBothWays(xmpp: TestXmppServer, server: ServerProcess, role: string | undefined): Promise<void> {
+  const inv = await greeted(server, "--greeter", "Ann <ann@localhost>", ...(role ? ["--role", role] : []));
+  const listed = await server.ctl(["invite", "list", "localhost"]);
+  expect(listed.stdout).to.match(new RegExp(`^${inv.id} .*greeting=waiting-for-claimer$`, "m"));
+  const greeter = startCtl(server.configPath, ["invite", "greet", inv.token]);
+  // The invitee has no config file: claim needs only the URL.
+  const claimer = startCtl(undefined, ["invite", "claim", inv.url]);
+  await claimer.line(/^✔ Retrieving invitation info$/);
+  await claimer.line(/^Invitation greeter: Ann <ann@localhost>$/);
+  await greeter.line(/^✔ Retrieving invitation info$/);
+  await greeter.line(/^✔ Waiting for claimer$/);
+  const gcode = code(await greeter.line(/^Code to provide to claimer: ([A-Z2-9]{4})$/));
+  await claimer.line(/^✔ Waiting the greeter to start the invitation procedure$/);
+  const pick = options(await claimer.line(/^Select code provided by greeter: \((.+)\)$/));
+  expect(pick).to.have.length(4).and.include(gcode);
+  claimer.answer(gcode);
+  const ccode = code(await claimer.line(/^Code to provide to greeter: ([A-Z2-9]{4})$/));
+  await greeter.line(/^✔ Waiting for claimer$/);
+  expect(options(await greeter.line(/^Select code provided by claimer: \((.+)\)$/))).to.include(ccode);
+  greeter.answer(ccode);
+  await claimer.line(/^✔ Waiting for greeter$/);
+  await claimer.line(/^Enter username:$/);
+  claimer.answer("gail");
+  await claimer.line(/^Enter name:/);
+  claimer.answer("Gail");
+  await claimer.line(/^Enter password:$/);
+  claimer.answer("granite-parsnip-77");
+  await claimer.line(/^Confirm password:$/);
+  claimer.answer("granite-parsnip-77");
+  await greeter.line(/^✔ Waiting for claimer information$/);
+  await greeter.line(/^New user: \[Gail <gail@localhost>\]$/);
+  // Before the greeter confirms, nothing exists.
+  expect([...await xmpp.existing(["gail@localhost"])]).to.deep.equal([]);
+  greeter.answer("");
+  if (role) {
+    await greeter.line(new RegExp(`^Which profile\\?.*\\(comma-separated, among ${role}; empty for none\\)$`));
+    greeter.answer(role);
+  }
+  await greeter.line(new RegExp(`^Create gail@localhost${role ? ` with ${role}` : ""}\\? \\(y\\/n\\)$`));
+  greeter.answer("y");
+  await greeter.line(/^✔ Creating the user in the server$/);
+  await greeter.line(/^New user: Gail <gail@localhost>$/);
+  await claimer.line(/^New user created: Gail <gail@localhost>$/);
+  expect(await greeter.exit(), greeter.err()).to.equal(0);
+  expect(await claimer.exit(), claimer.err()).to.equal(0);
+  const gail = await loginClient({ port: xmpp.c2sPort, jid: "gail@localhost", password: "granite-parsnip-77" });
+  await gail.close();
+  const shown = await server.ctl(["invite", "show", "localhost", inv.id]);
+  expect(shown.stdout).to.match(/^status: +used$/m).and.match(/^greeting: +done$/m).and.match(/^claimer: +Gail <gail@localhost>$/m).and.match(role ? new RegExp(`^confirmed: +gail \\(${role}\\)$`, "m") : /^confirmed: +gail$/m);
+}
+
 describe("greeted invites: greeter and claimer as real processes (real Prosody 0.12)", function () {
   this.timeout(120_000);
   let prosody: TestProsody & TestXmppServer;
@@ -44,52 +99,7 @@ describe("greeted invites: greeter and claimer as real processes (real Prosody 0
   });
 
   it("right codes both ways: the greeter confirms, the account exists and logs in, list and show say done", async () => {
-    const inv = await greeted(server, "--greeter", "Ann <ann@localhost>", "--role", "prosody:member");
-    const listed = await server.ctl(["invite", "list", "localhost"]);
-    expect(listed.stdout).to.match(new RegExp(`^${inv.id} .*greeting=waiting-for-claimer$`, "m"));
-    const greeter = startCtl(server.configPath, ["invite", "greet", inv.token]);
-    // The invitee has no config file: claim needs only the URL.
-    const claimer = startCtl(undefined, ["invite", "claim", inv.url]);
-    await claimer.line(/^✔ Retrieving invitation info$/);
-    await claimer.line(/^Invitation greeter: Ann <ann@localhost>$/);
-    await greeter.line(/^✔ Retrieving invitation info$/);
-    await greeter.line(/^✔ Waiting for claimer$/);
-    const gcode = code(await greeter.line(/^Code to provide to claimer: ([A-Z2-9]{4})$/));
-    await claimer.line(/^✔ Waiting the greeter to start the invitation procedure$/);
-    const pick = options(await claimer.line(/^Select code provided by greeter: \((.+)\)$/));
-    expect(pick).to.have.length(4).and.include(gcode);
-    claimer.answer(gcode);
-    const ccode = code(await claimer.line(/^Code to provide to greeter: ([A-Z2-9]{4})$/));
-    await greeter.line(/^✔ Waiting for claimer$/);
-    expect(options(await greeter.line(/^Select code provided by claimer: \((.+)\)$/))).to.include(ccode);
-    greeter.answer(ccode);
-    await claimer.line(/^✔ Waiting for greeter$/);
-    await claimer.line(/^Enter username:$/);
-    claimer.answer("gail");
-    await claimer.line(/^Enter name:/);
-    claimer.answer("Gail");
-    await claimer.line(/^Enter password:$/);
-    claimer.answer("granite-parsnip-77");
-    await claimer.line(/^Confirm password:$/);
-    claimer.answer("granite-parsnip-77");
-    await greeter.line(/^✔ Waiting for claimer information$/);
-    await greeter.line(/^New user: \[Gail <gail@localhost>\]$/);
-    // Before the greeter confirms, nothing exists.
-    expect([...await prosody.existing(["gail@localhost"])]).to.deep.equal([]);
-    greeter.answer("");
-    await greeter.line(/^Which profile\?.*\(comma-separated, among prosody:member; empty for none\)$/);
-    greeter.answer("prosody:member");
-    await greeter.line(/^Create gail@localhost with prosody:member\? \(y\/n\)$/);
-    greeter.answer("y");
-    await greeter.line(/^✔ Creating the user in the server$/);
-    await greeter.line(/^New user: Gail <gail@localhost>$/);
-    await claimer.line(/^New user created: Gail <gail@localhost>$/);
-    expect(await greeter.exit(), greeter.err()).to.equal(0);
-    expect(await claimer.exit(), claimer.err()).to.equal(0);
-    const gail = await loginClient({ port: prosody.c2sPort, jid: "gail@localhost", password: "granite-parsnip-77" });
-    await gail.close();
-    const shown = await server.ctl(["invite", "show", "localhost", inv.id]);
-    expect(shown.stdout).to.match(/^status: +used$/m).and.match(/^greeting: +done$/m).and.match(/^claimer: +Gail <gail@localhost>$/m).and.match(/^confirmed: +gail \(prosody:member\)$/m);
+    await rightCodesBothWays(prosody, server, "prosody:member");
   });
 
   for (const wrong of ["claimer", "greeter"] as const) {
@@ -202,5 +212,24 @@ describe("greeted invites: timeouts and the last attempt (real Prosody 0.12)", f
     const again = startCtl(server.configPath, ["invite", "claim", inv.url]);
     expect(await again.exit()).to.equal(1);
     expect(again.err()).to.match(/revoked/);
+  });
+});
+
+describe("greeted invites: greeter and claimer as real processes (real ejabberd 23.01)", function () {
+  this.timeout(120_000);
+  let ejabberd: TestXmppServer;
+  let server: ServerProcess;
+
+  before(async () => {
+    ejabberd = await startXmppServer("ejabberd");
+    server = await startServer(ejabberd, { modules_enabled: MODULES, greeting_timeout: "30 seconds", greeting_attempts: 3 });
+  });
+  after(async () => {
+    await server?.stop();
+    await ejabberd?.destroy();
+  });
+
+  it("right codes both ways: the greeter confirms, the account exists and logs in, list and show say done", async () => {
+    await rightCodesBothWays(ejabberd, server, undefined);
   });
 });
