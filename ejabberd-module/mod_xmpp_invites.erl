@@ -266,7 +266,7 @@ begin_registration(#{lserver := Host} = State, IQ, #{token := Token, type := Typ
 	    fun({ok, Began} = Outcome) ->
 		    case is_process_alive(Self) of
 			true -> Self ! {?MODULE, {Step, IQ, Password}, Outcome};
-			false -> finish(Host, attr(<<"id">>, Began), false)
+			false -> finish(Host, attr(<<"id">>, Began), false, fun(_) -> ok end)
 		    end;
 	       (Outcome) ->
 		    Self ! {?MODULE, {Step, IQ, Password}, Outcome}
@@ -277,6 +277,8 @@ c2s_handle_info(State, {?MODULE, {preauth, IQ, Token}, {ok, Info}}) ->
     Invite = maps:from_list([{token, Token}, {type, attr(<<"type">>, Info)} |
 			     [{username, U} || U <- [attr(<<"username">>, Info)], U /= <<>>]]),
     {stop, reply(State#{xmpp_invite => Invite}, IQ, {ok, undefined})};
+c2s_handle_info(State, {?MODULE, {done, IQ}, Result}) ->
+    {stop, reply(State, IQ, case Result of ok -> {ok, undefined}; Err -> Err end)};
 c2s_handle_info(State, {?MODULE, {_, IQ, _}, {error, _} = Err}) ->
     {stop, reply(State, IQ, Err)};
 c2s_handle_info(#{lserver := Host} = State, {?MODULE, {Step, IQ, Password}, {ok, Began}}) ->
@@ -285,13 +287,15 @@ c2s_handle_info(#{lserver := Host} = State, {?MODULE, {Step, IQ, Password}, {ok,
 		 register -> create_account(Name, Host, Password);
 		 reset -> set_password(Name, Host, Password)
 	     end,
-    finish(Host, attr(<<"id">>, Began), Result == ok),
     case Result of
 	ok when Step == register -> ?INFO_MSG("Account ~ts@~ts created in-app through an invite", [Name, Host]);
 	ok -> ?INFO_MSG("Password of ~ts@~ts reset in-app through an invite", [Name, Host]);
 	_ -> ok
     end,
-    {stop, reply(State, IQ, case Result of ok -> {ok, undefined}; Err -> Err end)};
+    %% The app hears of it once the component has settled the use.
+    Self = self(),
+    finish(Host, attr(<<"id">>, Began), Result == ok, fun(_) -> Self ! {?MODULE, {done, IQ}, Result} end),
+    {stop, State};
 c2s_handle_info(State, _) ->
     State.
 
@@ -325,12 +329,13 @@ set_password(Name, Host, Password) ->
 refused(What, Why) ->
     <<"The server refused this ", What/binary, ": ", (misc:atom_to_binary(Why))/binary>>.
 
-finish(Host, Id, Ok) ->
+finish(Host, Id, Ok, Then) ->
     request(Host, el(done, [{id, Id}, {ok, atom_to_binary(Ok, utf8)}]),
-	    fun({ok, _}) -> ok;
-	       ({error, _}) ->
+	    fun({ok, _} = Outcome) -> Then(Outcome);
+	       ({error, _} = Outcome) ->
 		    %% The component settles it from the account's existence (its crash recovery).
-		    ?WARNING_MSG("Could not report an in-app registration to ~ts", [component(Host)])
+		    ?WARNING_MSG("Could not report an in-app registration to ~ts", [component(Host)]),
+		    Then(Outcome)
 	    end).
 
 reply(#{lserver := Host} = State, IQ, {ok, Payload}) ->
@@ -350,28 +355,30 @@ ip(_) -> <<>>.
 %% once, and the inviter subscribes back, so both sides end with "both".
 %% Held back while the component checks the token; delivered as an ordinary
 %% request if it refuses.
-in_subscription(Acc, #presence{type = subscribe, from = From, to = To, sub_els = Els} = Pres) ->
-    Token = case [E || #xmlel{name = <<"preauth">>} = E <- Els, attr(<<"xmlns">>, E) == ?NS_PARS] of
-		[E | _] -> attr(<<"token">>, E);
-		[] -> <<>>
-	    end,
-    #jid{luser = User, lserver = Host} = To,
+in_subscription(Acc, #presence{type = subscribe, from = From, to = #jid{luser = User, lserver = Host}} = Pres)
+  when User /= <<>> ->
     Contact = jid:remove_resource(From),
-    #roster{subscription = Sub} = mod_roster:get_roster_item(User, Host, jid:tolower(Contact)),
-    if Token == <<>>; User == <<>>; Sub == from; Sub == both ->
-	    Acc;
-       true ->
-	    Inviter = jid:make(User, Host),
-	    Plain = Pres#presence{sub_els = [E || E <- Els, not is_preauth(E)]},
-	    request(Host, el(subscribe, [{token, Token}, {inviter, jid:encode(Inviter)},
-					      {contact, jid:encode(Contact)}]),
-		    fun({ok, _}) -> approve(Inviter, Contact, Pres);
-		       ({error, _}) -> ejabberd_router:route(Plain)
-		    end),
-	    {stop, false}
+    case [attr(<<"token">>, E) || E <- Pres#presence.sub_els, is_preauth(E)] of
+	[Token | _] when Token /= <<>> ->
+	    case roster_item(User, Host, Contact) of
+		#roster{subscription = Sub} when Sub == from; Sub == both ->
+		    Acc;
+		_ ->
+		    pre_approved(Pres, Token, jid:make(User, Host), Contact),
+		    {stop, false}
+	    end;
+	_ ->
+	    Acc
     end;
 in_subscription(Acc, _) ->
     Acc.
+
+pre_approved(#presence{sub_els = Els} = Pres, Token, #jid{lserver = Host} = Inviter, Contact) ->
+    Plain = Pres#presence{sub_els = [E || E <- Els, not is_preauth(E)]},
+    request(Host, el(subscribe, [{token, Token}, {inviter, jid:encode(Inviter)}, {contact, jid:encode(Contact)}]),
+	    fun({ok, _}) -> approve(Inviter, Contact, Pres);
+	       ({error, _}) -> ejabberd_router:route(Plain) % an ordinary request, for the user to approve or not
+	    end).
 
 is_preauth(#xmlel{name = <<"preauth">>} = E) -> attr(<<"xmlns">>, E) == ?NS_PARS;
 is_preauth(_) -> false.
@@ -394,8 +401,15 @@ approve(Inviter, Contact, Pres) ->
 	    ejabberd_router:route(Subscribe)
     end.
 
+roster_item(User, Host, Peer) ->
+    LJID = jid:tolower(jid:remove_resource(Peer)),
+    case lists:keyfind(LJID, #roster.jid, mod_roster:get_roster(User, Host)) of
+	#roster{} = Item -> Item;
+	false -> #roster{usj = {User, Host, LJID}, us = {User, Host}, jid = LJID}
+    end.
+
 both(#jid{luser = User, lserver = Host} = Owner, Peer) ->
-    Old = mod_roster:get_roster_item(User, Host, jid:tolower(Peer)),
+    Old = roster_item(User, Host, Peer),
     New = Old#roster{subscription = both, ask = none, askmessage = <<>>},
     {atomic, _} = mod_roster:set_roster(New),
     mod_roster:push_item(Owner, mod_roster:encode_item(Old), mod_roster:encode_item(New)).
