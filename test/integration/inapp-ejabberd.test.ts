@@ -64,8 +64,165 @@ describe("in-app onboarding with a real ejabberd 23.01 and mod_xmpp_invites", fu
     await ejabberd?.destroy();
   });
 
-  it("announces the host to the component, with this ejabberd's boot", () => {
+  it("announces the host to the component once it connects", () => {
     const servers = t.api<InvitesInAppApi>("invites_inapp").servers();
     expect(servers.map((s) => s.host)).to.include("localhost");
+  });
+  it("offers token registration in the stream features of an unauthenticated stream (XEP-0401, XEP-0445), registration stays closed without a token", async () => {
+    const s = await stream();
+    expect(s.features.getChild("register", "urn:xmpp:invite"), "urn:xmpp:invite").to.not.equal(undefined);
+    expect(s.features.getChild("register", "urn:xmpp:ibr-token:0"), "urn:xmpp:ibr-token:0").to.not.equal(undefined);
+    expect(s.features.getChild("register", "http://jabber.org/features/iq-register"), "in-band registration").to.not.equal(undefined);
+    const closed = await refused(register(s, "localhost", "nobody", PASSWORD));
+    expect([closed.condition, closed.text]).to.deep.equal(["not-allowed", "Registration on this server is by invitation only: open your invite with your app"]);
+    expect(await exists("nobody@localhost")).to.equal(false);
+  });
+
+  it("registers in-app: features, preauth, in-band registration, login; the inviter is a mutual contact and the use is spent", async () => {
+    const c = await invites.createContact({ host: "localhost", source: "test", inviter: "ann@localhost", allowRegistration: true });
+    const s = await stream();
+    await preauth(s, "localhost", c.token);
+    expect(await uses(c.token), "preauth reserves nothing").to.deep.equal({ pending: 0, completed: 0 });
+    // XEP-0077 §3.1: the app asks for the fields first.
+    const form = await s.iq(xml("iq", { type: "get", to: "localhost" }, xml("query", { xmlns: "jabber:iq:register" })));
+    expect(form.getChild("query", "jabber:iq:register")?.getChild("password")).to.not.equal(undefined);
+    await register(s, "localhost", "Bea", PASSWORD);
+    expect(await uses(c.token)).to.deep.equal({ pending: 0, completed: 1 });
+    expect(await exists("bea@localhost")).to.equal(true);
+
+    const bea = await login("bea@localhost");
+    const ann = await login("ann@localhost");
+    await waitFor("the mutual contact", async () => (await bea.roster()).some((i) => i.jid === "ann@localhost" && i.subscription === "both")
+      && (await ann.roster()).some((i) => i.jid === "bea@localhost" && i.subscription === "both"));
+    expect((await t.api<{ account(jid: string): Promise<{ source: string } | undefined> }>("invites_register").account("bea@localhost"))?.source).to.equal("in-app");
+  });
+
+  it("registers with registerInApp, as an app opening xmpp:localhost?register;preauth=T does", async () => {
+    const c = await invites.createAccount({ host: "localhost", source: "test" });
+    await registerInApp({ port: ejabberd.c2sPort, domain: "localhost", token: c.token, username: "gus", password: PASSWORD });
+    expect(await canLogIn("gus@localhost", PASSWORD)).to.equal(true);
+    expect(await uses(c.token)).to.deep.equal({ pending: 0, completed: 1 });
+  });
+
+  it("refuses a reuse of a single-use token: at preauth once spent, and at registration while another registration holds it", async () => {
+    const c = await invites.createAccount({ host: "localhost", source: "test" });
+    const first = await stream();
+    const second = await stream();
+    await preauth(first, "localhost", c.token);
+    await preauth(second, "localhost", c.token);
+    await register(first, "localhost", "cora", PASSWORD);
+    const late = await refused(register(second, "localhost", "dirk", PASSWORD));
+    expect([late.condition, late.text]).to.deep.equal(["gone", "This invite has already been used"]);
+    const again = await refused(preauth(await stream(), "localhost", c.token));
+    expect([again.condition, again.text]).to.deep.equal(["gone", "This invite has already been used"]);
+    expect(await exists("dirk@localhost")).to.equal(false);
+    expect(await uses(c.token)).to.deep.equal({ pending: 0, completed: 1 });
+  });
+
+  it("refuses revoked, expired, not yet valid, unknown and contact-only tokens at preauth, saying why", async () => {
+    const revoked = await invites.createAccount({ host: "localhost", source: "test" });
+    await invites.revoke(revoked.invite.id);
+    const expired = await invites.createAccount({ host: "localhost", source: "test", expiresAt: Date.now() + 200 });
+    const later = await invites.createAccount({ host: "localhost", source: "test", notBefore: Date.now() + 86_400_000 });
+    const contact = await invites.createContact({ host: "localhost", source: "test", inviter: "ann@localhost" });
+    await new Promise((r) => setTimeout(r, 300));
+    const s = await stream();
+    const answers = [];
+    for (const token of [revoked.token, expired.token, later.token, "AAAAAAAAAAAAAAAAAAAAAAAA", contact.token]) {
+      const r = await refused(preauth(s, "localhost", token));
+      answers.push(`${r.condition}: ${r.text}`);
+    }
+    expect(answers).to.deep.equal([
+      "gone: This invite has been revoked",
+      "gone: This invite has expired",
+      "not-allowed: This invite is not valid yet",
+      "item-not-found: This invite does not exist",
+      "forbidden: This invite does not allow creating an account",
+    ]);
+    // The stream has no accepted token: registration is still closed on it.
+    expect((await refused(register(s, "localhost", "eli", PASSWORD))).condition).to.equal("not-allowed");
+  });
+
+  it("lets a username-bound invite register only its name", async () => {
+    const c = await invites.createAccount({ host: "localhost", source: "test", username: "cleo" });
+    const s = await stream();
+    await preauth(s, "localhost", c.token);
+    const other = await refused(register(s, "localhost", "mallory", PASSWORD));
+    expect([other.condition, other.text]).to.deep.equal(["forbidden", "This invite is for the username cleo only"]);
+    expect(await exists("mallory@localhost")).to.equal(false);
+    expect(await uses(c.token)).to.deep.equal({ pending: 0, completed: 0 });
+    await register(s, "localhost", "cleo", PASSWORD);
+    expect(await canLogIn("cleo@localhost", PASSWORD)).to.equal(true);
+  });
+
+  it("applies the web's rules to the password and username, and refuses a taken name, keeping the invite", async () => {
+    const c = await invites.createAccount({ host: "localhost", source: "test" });
+    const s = await stream();
+    await preauth(s, "localhost", c.token);
+    const weak = await refused(register(s, "localhost", "finn", "finn-finn-finn"));
+    expect([weak.condition, weak.text]).to.deep.equal(["not-acceptable", "The password must not contain the username."]);
+    const taken = await refused(register(s, "localhost", "ann", "another long password"));
+    expect([taken.condition, taken.text]).to.deep.equal(["conflict", "The username ann is already taken"]);
+    expect(await canLogIn("ann@localhost", PASSWORD), "ann's password is untouched").to.equal(true);
+    expect(await uses(c.token)).to.deep.equal({ pending: 0, completed: 0 });
+  });
+
+  it("resets a password through in-band registration with a reset invite: another name refused, the old password stops working, no account is created", async () => {
+    await ejabberd.registerUser("dora", "old-password-123");
+    const c = await invites.createReset({ host: "localhost", source: "test", username: "dora" });
+    const s = await stream();
+    await preauth(s, "localhost", c.token);
+    const other = await refused(register(s, "localhost", "eve", "new-password-456"));
+    expect([other.condition, other.text]).to.deep.equal(["forbidden", "This invite resets the password of dora only"]);
+    await register(s, "localhost", "dora", "new-password-456");
+    expect(await canLogIn("dora@localhost", "old-password-123")).to.equal(false);
+    expect(await canLogIn("dora@localhost", "new-password-456")).to.equal(true);
+    expect(await exists("eve@localhost")).to.equal(false);
+    expect(await uses(c.token)).to.deep.equal({ pending: 0, completed: 1 });
+    const again = await refused(preauth(await stream(), "localhost", c.token));
+    expect(again.condition).to.equal("gone");
+  });
+
+  it("XEP-0379: a subscription request with a contact invite's token ends with subscription both on both rosters, nobody approving", async () => {
+    const c = await invites.createContact({ host: "localhost", source: "test", inviter: "ann@localhost" });
+    const ann = await login("ann@localhost");
+    const bob = await login("bob@localhost");
+    await bob.send(xml("presence", { type: "subscribe", to: "ann@localhost" }, xml("preauth", { xmlns: "urn:xmpp:pars:0", token: c.token })));
+    const both = async (client: TestClient, jid: string) => (await client.roster()).find((i) => i.jid === jid)?.subscription === "both";
+    await waitFor("subscription both on both rosters", async () => (await both(bob, "ann@localhost")) && (await both(ann, "bob@localhost")));
+    expect(ann.received.some((p) => p.is("presence") && p.attrs.type === "subscribe" && p.attrs.from === "bob@localhost"), "ann was never asked").to.equal(false);
+    expect(await uses(c.token)).to.deep.equal({ pending: 0, completed: 1 });
+
+    // The token is spent: another user's request with it is an ordinary one, for ann to approve.
+    const carl = await login("carl@localhost");
+    await carl.send(xml("presence", { type: "subscribe", to: "ann@localhost" }, xml("preauth", { xmlns: "urn:xmpp:pars:0", token: c.token })));
+    await waitFor("ann to be asked", () => ann.received.some((p) => p.is("presence") && p.attrs.type === "subscribe" && p.attrs.from === "carl@localhost"));
+    expect((await carl.roster()).find((i) => i.jid === "ann@localhost")?.subscription).to.equal("none");
+  });
+
+  it("lists the XEP-0401 commands on the server's JID for what each user may run, and runs them with the component's forms and quotas", async () => {
+    const bob = await login("bob@localhost");
+    const admin = await login("admin@localhost");
+    const nodes = async (c: TestClient) => (await c.commands("localhost")).map((i) => i.node).filter((n) => n.startsWith("urn:xmpp:invite#")).sort();
+    expect(await nodes(bob)).to.deep.equal(["urn:xmpp:invite#invite"]);
+    expect(await nodes(admin)).to.deep.equal(["urn:xmpp:invite#create-account", "urn:xmpp:invite#invite"]);
+
+    const made = await bob.adhoc("localhost", "urn:xmpp:invite#invite");
+    expect(made.attrs.status).to.equal("completed");
+    const form = made.getChild("x", "jabber:x:data")!;
+    const field = (f: typeof form, name: string) => f.getChildren("field").find((x) => x.attrs.var === name)?.getChildText("value");
+    expect(field(form, "FORM_TYPE")).to.equal("urn:xmpp:invite#invitation");
+    expect(field(form, "uri")).to.match(/^xmpp:bob@localhost\?roster;preauth=[A-Za-z0-9_-]{24}$/);
+    expect((await invites.list({ inviter: "bob@localhost" })).invites).to.have.length(1);
+    // The same quota as on the component: max_pending_invites_per_user is 2 here.
+    await bob.adhoc("localhost", "urn:xmpp:invite#invite");
+    const third = await bob.adhoc("localhost", "urn:xmpp:invite#invite").then(() => "completed", (e: { condition?: string }) => e.condition);
+    expect(third).to.equal("policy-violation");
+    const notAdmin = await bob.adhoc("localhost", "urn:xmpp:invite#create-account").then(() => "completed", (e: { condition?: string }) => e.condition);
+    expect(notAdmin).to.equal("forbidden");
+
+    const account = await admin.adhoc("localhost", "urn:xmpp:invite#create-account", { username: "newbie", uses: "1" });
+    expect(account.attrs.status).to.equal("completed");
+    expect(field(account.getChild("x", "jabber:x:data")!, "uri")).to.match(/^xmpp:newbie@localhost\?register;preauth=/);
   });
 });
