@@ -3,7 +3,9 @@
 // it: the same app paths as inapp.test.ts runs against Prosody. The app is a plain TCP XML
 // stream (test/harness/xmpp-stream.ts); logging in, rosters and commands use a real client.
 import { expect } from "chai";
+import { xml as buildXml } from "../../core/types.js";
 import type { InvitesApi } from "../../modules/invites/types.js";
+import { SERVER_PROTOCOL_NS } from "../../modules/invites_inapp/index.js";
 import type { InvitesInAppApi } from "../../modules/invites_inapp/types.js";
 import { startEjabberd, type TestEjabberd } from "../harness/ejabberd.js";
 import { loginClient, xml, type TestClient } from "../harness/xmpp-client.js";
@@ -224,5 +226,81 @@ describe("in-app onboarding with a real ejabberd 23.01 and mod_xmpp_invites", fu
     const account = await admin.adhoc("localhost", "urn:xmpp:invite#create-account", { username: "newbie", uses: "1" });
     expect(account.attrs.status).to.equal("completed");
     expect(field(account.getChild("x", "jabber:x:data")!, "uri")).to.match(/^xmpp:newbie@localhost\?register;preauth=/);
+  });
+  it("tells the app at once that invites are unreachable while the component is away, and works again once it is back", async () => {
+    const c = await invites.createAccount({ host: "localhost", source: "test" });
+    await t.host.link!.stop();
+    try {
+      const started = Date.now();
+      const away = await refused(preauth(await stream(), "localhost", c.token));
+      expect([away.type, away.condition, away.text]).to.deep.equal(["wait", "remote-server-timeout", "The invite service is not reachable right now; try again in a few minutes"]);
+      expect(Date.now() - started, "without waiting for the timeout").to.be.below(5000);
+    } finally {
+      await t.host.link!.start();
+    }
+    await waitFor("the announcement after reconnecting", () => t.api<InvitesInAppApi>("invites_inapp").available("localhost"));
+    const s = await stream();
+    await preauth(s, "localhost", c.token);
+    await register(s, "localhost", "gale", PASSWORD);
+    expect(await canLogIn("gale@localhost", PASSWORD)).to.equal(true);
+  });
+  it("rate-limits token guesses through the server per app address, as the web does", async () => {
+    const c = await invites.createAccount({ host: "localhost", source: "test" });
+    const s = await stream();
+    const answers: string[] = [];
+    for (let i = 0; i <= 100 && !answers.includes("policy-violation"); i++) {
+      answers.push((await refused(preauth(s, "localhost", `BBBBBBBBBBBBBBBBBBBBBB${String(i).padStart(2, "0")}`))).condition);
+    }
+    expect(answers.at(-1), "refused within inapp_rate_limit (100) guesses").to.equal("policy-violation");
+    expect(new Set(answers.slice(0, -1))).to.deep.equal(new Set(["item-not-found"]));
+    const valid = await refused(preauth(s, "localhost", c.token));
+    expect(valid.condition, "a good token is refused too while the address is over its limit").to.equal("policy-violation");
+  });
+});
+
+describe("in-app crash recovery with a real ejabberd 23.01", function () {
+  this.timeout(90_000);
+  let ejabberd: TestEjabberd;
+  let t: TestHost;
+
+  before(async () => {
+    ejabberd = await startEjabberd({ serverModule: true });
+    await ejabberd.registerUser("ann", PASSWORD);
+    t = await startTestHost({
+      enabled: ["invites", "invites_register", "invites_inapp"], store: "sqlite",
+      xmpp: { server: ejabberd.componentServer, jid: ejabberd.componentJid, secret: ejabberd.componentSecret },
+      config: ejabberd.productConfig,
+    });
+    await waitFor("the server module's announcement", () => t.api<InvitesInAppApi>("invites_inapp").available("localhost"));
+  });
+  after(async () => {
+    await t?.stop();
+    await ejabberd?.destroy();
+  });
+
+  it("settles registrations a crashed ejabberd began: spent where the account exists (with its mutual contact), given back where not", async () => {
+    const invites = t.api<InvitesApi>("invites");
+    const made = await invites.createContact({ host: "localhost", source: "test", inviter: "ann@localhost", allowRegistration: true });
+    const lost = await invites.createAccount({ host: "localhost", source: "test" });
+    const boot = t.api<InvitesInAppApi>("invites_inapp").servers()[0]!.boot;
+    // What the running mod_xmpp_invites sends for <register/>, through the component's own handler.
+    const begin = (token: string, username: string) => t.host.iqHandlers.get(`set ${SERVER_PROTOCOL_NS}`)!({
+      from: "localhost", to: "invites.localhost", id: "r", type: "set",
+      element: buildXml("register", { xmlns: SERVER_PROTOCOL_NS, token, username, boot }, buildXml("password", {}, PASSWORD)),
+    });
+    await begin(made.token, "zed");
+    await begin(lost.token, "yan");
+    await ejabberd.registerUser("zed", PASSWORD); // the account was created, then ejabberd died before <done/>
+    await ejabberd.restart();
+    await waitFor("a new boot announced", () => t.api<InvitesInAppApi>("invites_inapp").servers()[0]?.boot !== boot && t.api<InvitesInAppApi>("invites_inapp").available("localhost"));
+    await waitFor("both settled", async () => (await invites.get(made.token))!.usesPending + (await invites.get(lost.token))!.usesPending === 0);
+    expect((await invites.get(made.token))!.usesCompleted).to.equal(1);
+    expect((await invites.validate(lost.token)).ok).to.equal(true);
+    const zed = await loginClient({ port: ejabberd.c2sPort, jid: "zed@localhost", password: PASSWORD });
+    try {
+      await waitFor("zed's mutual contact", async () => (await zed.roster()).some((i) => i.jid === "ann@localhost" && i.subscription === "both"));
+    } finally {
+      await zed.close();
+    }
   });
 });
