@@ -229,10 +229,12 @@ registration(#{lserver := Host} = State, #iq{type = get} = IQ, _El, Invite) ->
 		   end,
     reply(State, IQ, {ok, #register{instructions = Instructions, username = Username, password = <<>>}});
 registration(State, IQ, El, Invite) ->
-    try xmpp:decode(El) of
-	#register{remove = true} ->
+    try {repeated(El), xmpp:decode(El)} of
+	{[Name | _], _} ->
+	    reply(State, IQ, {error, xmpp:err_bad_request(<<"The ", Name/binary, " is given more than once; send one">>, <<"en">>)});
+	{[], #register{remove = true}} ->
 	    reply(State, IQ, {error, xmpp:err_registration_required()});
-	#register{} = Register ->
+	{[], #register{} = Register} ->
 	    {Username0, Password} = submitted(Register),
 	    Username = case Username0 of
 			   <<>> -> maps:get(username, Invite, <<>>);
@@ -246,6 +248,17 @@ registration(State, IQ, El, Invite) ->
     catch _:{xmpp_codec, Why} ->
 	    reply(State, IQ, {error, xmpp:err_bad_request(xmpp:io_format_error(Why), <<"en">>)})
     end.
+
+%% The fields given more than once (the decoder would keep one of them).
+repeated(Query) ->
+    Form = fxml:get_subtag_with_xmlns(Query, <<"x">>, ?NS_XDATA),
+    Count = fun(Name) when Form == false ->
+		    length(fxml:get_subtags(Query, Name));
+	       (Name) ->
+		    length([V || #xmlel{name = <<"field">>} = F <- Form#xmlel.children,
+				 attr(<<"var">>, F) == Name, V <- fxml:get_subtags(F, <<"value">>)])
+	    end,
+    [Name || Name <- [<<"username">>, <<"password">>], Count(Name) > 1].
 
 %% XEP-0077 §3.1 fields, or the same fields in a data form (XEP-0004).
 submitted(#register{xdata = #xdata{} = X}) ->

@@ -163,6 +163,9 @@ describe("in-app onboarding with a real ejabberd 23.01 and mod_xmpp_invites", fu
     await preauth(s, "localhost", c.token);
     const weak = await refused(register(s, "localhost", "finn", "finn-finn-finn"));
     expect([weak.condition, weak.text]).to.deep.equal(["not-acceptable", "The password must not contain the username."]);
+    const twice = await refused(s.iq(xml("iq", { type: "set", to: "localhost" }, xml("query", { xmlns: "jabber:iq:register" },
+      xml("username", {}, "finn"), xml("username", {}, "gwen"), xml("password", {}, PASSWORD)))));
+    expect([twice.condition, twice.text]).to.deep.equal(["bad-request", "The username is given more than once; send one"]);
     const taken = await refused(register(s, "localhost", "ann", "another long password"));
     expect([taken.condition, taken.text]).to.deep.equal(["conflict", "The username ann is already taken"]);
     expect(await canLogIn("ann@localhost", PASSWORD), "ann's password is untouched").to.equal(true);
