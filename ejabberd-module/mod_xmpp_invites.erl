@@ -13,10 +13,6 @@
 -module(mod_xmpp_invites).
 -behaviour(gen_mod).
 
--protocol({xep, 379, '0.3.3'}).
--protocol({xep, 401, '0.5.0'}).
--protocol({xep, 445, '0.2.0'}).
-
 -export([start/2, stop/1, reload/3, depends/2, mod_opt_type/1, mod_options/1, mod_doc/0]).
 -export([stream_features/2, c2s_unauthenticated_packet/2, c2s_handle_info/2,
 	 component_connected/1, in_subscription/2, adhoc_local_items/4,
@@ -144,6 +140,7 @@ request(Host, Payload, Fun) ->
 outcome(#iq{type = result, sub_els = [El | _]}) -> {ok, El};
 outcome(#iq{type = result}) -> {ok, #xmlel{name = <<"result">>}};
 outcome(#iq{type = error} = IQ) ->
+    %% A bounce from the server itself (the component is not connected) is said so.
     case xmpp:get_error(IQ) of
 	#stanza_error{reason = R} when R == 'remote-server-not-found';
 				       R == 'remote-server-timeout';
