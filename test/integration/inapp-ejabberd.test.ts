@@ -211,6 +211,10 @@ describe("in-app onboarding with a real ejabberd 23.01 and mod_xmpp_invites", fu
     const nodes = async (c: TestClient) => (await c.commands("localhost")).map((i) => i.node).filter((n) => n.startsWith("urn:xmpp:invite#")).sort();
     expect(await nodes(bob)).to.deep.equal(["urn:xmpp:invite#invite"]);
     expect(await nodes(admin)).to.deep.equal(["urn:xmpp:invite#create-account", "urn:xmpp:invite#invite"]);
+    const info = await bob.iq(xml("iq", { type: "get", to: "localhost" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info", node: "urn:xmpp:invite#invite" })));
+    const query = info.getChild("query", "http://jabber.org/protocol/disco#info")!;
+    expect(query.getChildren("identity").map((i) => `${String(i.attrs.category)}/${String(i.attrs.type)}: ${String(i.attrs.name)}`)).to.deep.equal(["automation/command-node: Create new contact invite"]);
+    expect(query.getChildren("feature").map((f) => String(f.attrs.var))).to.include.members(["http://jabber.org/protocol/commands", "jabber:x:data"]);
 
     const made = await bob.adhoc("localhost", "urn:xmpp:invite#invite");
     expect(made.attrs.status).to.equal("completed");
