@@ -14,6 +14,7 @@ declare -A PROVIDES=(
   [prosody-modules]=/usr/lib/prosody/modules/mod_privilege
   [lua-dbi-sqlite3]=/usr/lib/x86_64-linux-gnu/lua/5.4/dbd/sqlite3.so
   [ejabberd]=/usr/sbin/ejabberdctl
+  [erlang-base]=/usr/bin/erlc
   [chromium]=/usr/bin/chromium
   [postgresql]=/usr/lib/postgresql
   [systemd]=/usr/bin/systemd-analyze
@@ -22,7 +23,9 @@ declare -A PROVIDES=(
   [logrotate]=/usr/sbin/logrotate
 )
 # systemd (systemd-analyze), nginx, caddy and logrotate check and run the files of deploy/.
-PACKAGES=(prosody prosody-modules lua-dbi-sqlite3 ejabberd chromium postgresql systemd nginx caddy logrotate)
+# erlang-base (erlc) compiles ejabberd-module/mod_xmpp_invites.erl for the in-app tests;
+# Debian's ejabberd depends on it already.
+PACKAGES=(prosody prosody-modules lua-dbi-sqlite3 ejabberd erlang-base chromium postgresql systemd nginx caddy logrotate)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,6 +1,6 @@
 // The component's side of the server protocol: one handler for every <iq type="set"/> in
 // NS from a served host's server (docs/server-module.md).
-import { addressKey, type AdminPort, type Element, type IqRequest, type Limiter, type Logger } from "../../core/types.js";
+import { addressKey, isModuleError, type AdminPort, type Element, type IqRequest, type Limiter, type Logger } from "../../core/types.js";
 import { invitesErrors } from "../invites/index.js";
 import type { InvitesApi } from "../invites/types.js";
 import { registerErrors } from "../invites_register/index.js";
@@ -86,12 +86,28 @@ async function settle(d: ProtocolDeps, host: string, orphans: Held[]): Promise<v
         await d.register.finishReset(held.pending, false);
         continue;
       }
-      const exists = await d.admin().accountExists(held.pending.event.jid);
+      const exists = await onceLinked(() => d.admin().accountExists(held.pending.event.jid));
       await d.register.finish(held.pending, exists);
       d.log.info({ host, jid: held.pending.event.jid, outcome: exists ? "completed" : "released" }, "settled an in-app registration of a restarted XMPP server");
     } catch (err) {
       d.log.warn({ err, host }, "could not settle an in-app registration of a restarted XMPP server; crash recovery will");
     }
+  }
+}
+
+/**
+ * A server announces as soon as the component is connected, and its <announce/> can come in
+ * with the handshake's answer, before the link counts as up: an admin request then fails with
+ * admin.not_connected. Retried for a few seconds (a link that stays down is left to crash recovery).
+ */
+async function onceLinked<T>(f: () => Promise<T>, tries = 50): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await f();
+    } catch (err) {
+      if (i >= tries || !isModuleError(err, "admin.not_connected")) throw err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -10,6 +10,7 @@ import { mkdtemp, mkdir, writeFile, rm, chown, readdir, stat, copyFile } from "n
 import { existsSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { connect } from "node:net";
 import { promisify } from "node:util";
 import { freePort } from "./ports.js";
@@ -23,7 +24,12 @@ export interface EjabberdOptions {
   privilege?: boolean;
   /** Hand the product the mod_http_api URL and credentials in its config (default true). */
   contactsApi?: boolean;
+  /** Compile and load this repository's server module (ejabberd-module/mod_xmpp_invites.erl). */
+  serverModule?: boolean;
 }
+
+/** The folder holding mod_xmpp_invites.erl and build.sh. */
+export const SERVER_MODULE_DIR = fileURLToPath(new URL("../../ejabberd-module", import.meta.url));
 
 export interface TestEjabberd {
   readonly domain: "localhost";
@@ -79,7 +85,7 @@ function accepts(port: number): Promise<boolean> {
 const q = (s: string) => JSON.stringify(s); // a JSON string is a valid YAML scalar
 
 /** The ejabberd.yml of one test run. The product's part is what docs/server-setup.md recommends. */
-export function ejabberdConfig(p: { c2s: number; comp: number; http: number; secret: string; privilege: boolean }): string {
+export function ejabberdConfig(p: { c2s: number; comp: number; http: number; secret: string; privilege: boolean; serverModule?: boolean }): string {
   return `# Generated for one test run (test/harness/ejabberd.ts).
 hosts:
   - ${DOMAIN}
@@ -162,6 +168,7 @@ ${p.privilege ? `  mod_privilege:
     message:
       outgoing:
         allow: invites_component
+` : ""}${p.serverModule ? `  mod_xmpp_invites: {}
 ` : ""}`;
 }
 
@@ -196,7 +203,17 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<TestEja
   const logPath = join(dir, "logs", "ejabberd.log");
   const api = { url: `http://127.0.0.1:${httpPort}/api`, user: `${API_USER}@${DOMAIN}`, password: randomBytes(12).toString("base64url") };
   const harness = { user: `${HARNESS_USER}@${DOMAIN}`, password: randomBytes(12).toString("base64url") };
-  await writeFile(configPath, ejabberdConfig({ c2s: c2sPort, comp: componentPort, http: httpPort, secret: componentSecret, privilege: opts.privilege ?? true }));
+  await writeFile(configPath, ejabberdConfig({ c2s: c2sPort, comp: componentPort, http: httpPort, secret: componentSecret, privilege: opts.privilege ?? true, serverModule: opts.serverModule ?? false }));
+  // The server module, compiled for this run and put on the VM's code path (-pa).
+  const moduleDir = join(dir, "modules");
+  if (opts.serverModule) {
+    try {
+      await run(join(SERVER_MODULE_DIR, "build.sh"), [moduleDir]);
+    } catch (e) {
+      const err = e as { stderr?: string; stdout?: string; message: string };
+      throw new Error(`compiling mod_xmpp_invites failed: ${(err.stdout || "") + (err.stderr || "") || err.message}`, { cause: e });
+    }
+  }
   // Sourced by ejabberdctl instead of /etc/ejabberd/ejabberdctl.cfg. ERL_DIST_PORT makes the
   // node listen on that port and the ctl connect to it, so no epmd is started or asked.
   await writeFile(ctlConfig, [
@@ -206,7 +223,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<TestEja
     `ERL_DIST_PORT=${distPort}`,
     "ERL_EPMD_ADDRESS=127.0.0.1",
     "EJABBERD_BYPASS_WARNINGS=true",
-    `ERL_OPTIONS="-setcookie ${randomBytes(12).toString("hex")}"`,
+    `ERL_OPTIONS="-setcookie ${randomBytes(12).toString("hex")}${opts.serverModule ? ` -pa ${moduleDir}` : ""}"`,
     "",
   ].join("\n"));
   // --config-dir points ejabberdctl's other lookups (inetrc, vm.args) here too.

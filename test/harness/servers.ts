@@ -16,6 +16,8 @@ export interface ServerOptions {
   privilege?: boolean;
   /** ejabberd: give the product the mod_http_api URL and credentials (default true). */
   contactsApi?: boolean;
+  /** Load this repository's server module (Prosody: mod_xmpp_invites.lua; ejabberd: mod_xmpp_invites.erl, compiled). */
+  serverModule?: boolean;
   /** Prosody only: raw config additions (see ProsodyOptions). */
   prosody?: Omit<ProsodyOptions, "privilege">;
 }
@@ -50,7 +52,7 @@ const escapeNode = (s: string) => s.replace(/[^A-Za-z0-9]/g, (c) => [...Buffer.f
 
 export async function startServer(kind: ServerKind, opts: ServerOptions = {}): Promise<TestXmppServer> {
   if (kind === "ejabberd") {
-    const e = await startEjabberd({ privilege: opts.privilege ?? true, contactsApi: opts.contactsApi ?? true });
+    const e = await startEjabberd({ privilege: opts.privilege ?? true, contactsApi: opts.contactsApi ?? true, serverModule: opts.serverModule ?? false });
     return { ...e, kind, name: SERVER_NAMES.ejabberd };
   }
   return startProsodyServer(opts);
@@ -58,7 +60,7 @@ export async function startServer(kind: ServerKind, opts: ServerOptions = {}): P
 
 /** Prosody with everything TestProsody has (its data dir, config path, HTTP port) besides the common shape. */
 export async function startProsodyServer(opts: ServerOptions = {}): Promise<TestProsody & TestXmppServer> {
-  const p = await startProsody({ ...opts.prosody, privilege: opts.privilege ?? true });
+  const p = await startProsody({ ...opts.prosody, privilege: opts.privilege ?? true, ...(opts.serverModule ? { serverModule: true } : {}) });
   return {
     ...p, kind: "prosody", name: SERVER_NAMES.prosody, productConfig: {},
     async existing(jids) {
