@@ -1,7 +1,11 @@
 import { createServer } from "node:net";
 
-/** A TCP port free on loopback right now (the OS picks it; the caller binds it next). */
-export function freePort(): Promise<number> {
+// Ports handed out by this process: the OS may pick the same free port twice in a row (it was
+// free both times), and a server given two equal ports refuses to start ("Overlapping
+// listeners"), so a port is never handed out twice.
+const given = new Set<number>();
+
+function pick(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);
@@ -10,4 +14,16 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
     });
   });
+}
+
+/** A TCP port free on loopback right now and not handed out before (the caller binds it next). */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const port = await pick();
+    if (!given.has(port)) {
+      given.add(port);
+      return port;
+    }
+  }
+  throw new Error("freePort: no fresh free port in 100 tries");
 }
