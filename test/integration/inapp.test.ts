@@ -1,17 +1,19 @@
-// In-app onboarding against a real Prosody running this repository's server module
-// (prosody-module/mod_xmpp_invites.lua) and the component connected to it. The app is a
-// plain TCP XML stream doing what Conversations, Monal and Siskin do with an invite
-// (test/harness/xmpp-stream.ts); logging in, rosters and commands use a real XMPP client.
+// In-app onboarding against each real server running this repository's server module
+// (Prosody 0.12: prosody-module/mod_xmpp_invites.lua; ejabberd 23.01:
+// ejabberd-module/mod_xmpp_invites.erl, compiled for the run) and the component connected to
+// it. The app is a plain TCP XML stream doing what Conversations, Monal and Siskin do with an
+// invite (test/harness/xmpp-stream.ts); logging in, rosters and commands use a real XMPP client.
 import { expect } from "chai";
-import type { Browser } from "playwright-core";
 import { xml as buildXml } from "../../core/types.js";
 import type { InvitesApi } from "../../modules/invites/types.js";
 import { SERVER_PROTOCOL_NS } from "../../modules/invites_inapp/index.js";
 import type { InvitesInAppApi } from "../../modules/invites_inapp/types.js";
+import type { Browser } from "playwright-core";
 import { launchBrowser, newContext, PHONE } from "../harness/browser.js";
 import { startProsody, type TestProsody } from "../harness/prosody.js";
+import { SERVER_KINDS, SERVER_NAMES, startServer, type TestXmppServer } from "../harness/servers.js";
 import { loginClient, xml, type TestClient } from "../harness/xmpp-client.js";
-import { openStream, preauth, register, StanzaRefusal, type RawStream } from "../harness/xmpp-stream.js";
+import { openStream, preauth, register, registerInApp, StanzaRefusal, type RawStream } from "../harness/xmpp-stream.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
 
 const PASSWORD = "lilac-tandem-42";
@@ -29,31 +31,34 @@ async function refused(p: Promise<unknown>): Promise<StanzaRefusal> {
   throw new Error("expected the server to refuse");
 }
 
-describe("in-app onboarding with a real Prosody and mod_xmpp_invites", function () {
+for (const kind of SERVER_KINDS) describe(`in-app onboarding with a real ${SERVER_NAMES[kind]} and mod_xmpp_invites`, function () {
   this.timeout(90_000);
-  let prosody: TestProsody;
+  let xmpp: TestXmppServer;
   let t: TestHost;
   let invites: InvitesApi;
   const streams: RawStream[] = [];
   const clients: TestClient[] = [];
-  const stream = async () => { const s = await openStream({ port: prosody.c2sPort, domain: "localhost" }); streams.push(s); return s; };
-  const login = async (jid: string, password = PASSWORD) => { const c = await loginClient({ port: prosody.c2sPort, jid, password }); clients.push(c); return c; };
+  const stream = async () => { const s = await openStream({ port: xmpp.c2sPort, domain: "localhost" }); streams.push(s); return s; };
+  const login = async (jid: string, password = PASSWORD) => { const c = await loginClient({ port: xmpp.c2sPort, jid, password }); clients.push(c); return c; };
   const canLogIn = async (jid: string, password: string) => {
-    try { await (await loginClient({ port: prosody.c2sPort, jid, password })).close(); return true; } catch { return false; }
+    try { await (await loginClient({ port: xmpp.c2sPort, jid, password })).close(); return true; } catch { return false; }
   };
   const uses = async (token: string) => { const i = (await invites.get(token))!; return { pending: i.usesPending, completed: i.usesCompleted }; };
+  const exists = async (jid: string) => (await xmpp.existing([jid])).has(jid);
 
   before(async () => {
-    prosody = await startProsody({ serverModule: true });
-    for (const user of ["ann", "bob", "carl", "admin"]) await prosody.registerUser(user, PASSWORD);
+    xmpp = await startServer(kind, { serverModule: true });
+    for (const user of ["ann", "bob", "carl", "admin"]) await xmpp.registerUser(user, PASSWORD);
     t = await startTestHost({
       enabled: ["invites", "invites_page", "invites_register", "invites_adhoc", "invites_inapp"], store: "sqlite",
-      xmpp: { server: prosody.componentServer, jid: prosody.componentJid, secret: prosody.componentSecret },
+      xmpp: { server: xmpp.componentServer, jid: xmpp.componentJid, secret: xmpp.componentSecret },
+      config: xmpp.productConfig,
       options: { site_name: "Example Chat", invites_page_rate_limit: 0, register_rate_limit: 0, inapp_rate_limit: 100, max_pending_invites_per_user: 2 },
     });
     invites = t.api<InvitesApi>("invites");
     await waitFor("the component link", () => !!t.host.link?.connected);
-    await waitFor("the XEP-0356 roster privilege", () => t.host.admin.privileges["roster"] === "both");
+    // Prosody's contacts go through XEP-0356 roster privileges, granted once the link is up.
+    if (kind === "prosody") await waitFor("the XEP-0356 roster privilege", () => t.host.admin.privileges["roster"] === "both");
     await waitFor("the server module's announcement", () => t.api<InvitesInAppApi>("invites_inapp").available("localhost"));
   });
 
@@ -64,9 +69,13 @@ describe("in-app onboarding with a real Prosody and mod_xmpp_invites", function 
 
   after(async () => {
     await t?.stop();
-    await prosody?.destroy();
+    await xmpp?.destroy();
   });
 
+  it("announces the host to the component once it connects", () => {
+    const servers = t.api<InvitesInAppApi>("invites_inapp").servers();
+    expect(servers.map((s) => s.host)).to.include("localhost");
+  });
   it("offers token registration in the stream features of an unauthenticated stream (XEP-0401, XEP-0445), registration stays closed without a token", async () => {
     const s = await stream();
     expect(s.features.getChild("register", "urn:xmpp:invite"), "urn:xmpp:invite").to.not.equal(undefined);
@@ -74,7 +83,7 @@ describe("in-app onboarding with a real Prosody and mod_xmpp_invites", function 
     expect(s.features.getChild("register", "http://jabber.org/features/iq-register"), "in-band registration").to.not.equal(undefined);
     const closed = await refused(register(s, "localhost", "nobody", PASSWORD));
     expect([closed.condition, closed.text]).to.deep.equal(["not-allowed", "Registration on this server is by invitation only: open your invite with your app"]);
-    expect(await t.host.admin.accountExists("nobody@localhost")).to.equal(false);
+    expect(await exists("nobody@localhost")).to.equal(false);
   });
 
   it("registers in-app: features, preauth, in-band registration, login; the inviter is a mutual contact and the use is spent", async () => {
@@ -87,12 +96,20 @@ describe("in-app onboarding with a real Prosody and mod_xmpp_invites", function 
     expect(form.getChild("query", "jabber:iq:register")?.getChild("password")).to.not.equal(undefined);
     await register(s, "localhost", "Bea", PASSWORD);
     expect(await uses(c.token)).to.deep.equal({ pending: 0, completed: 1 });
+    expect(await exists("bea@localhost")).to.equal(true);
 
     const bea = await login("bea@localhost");
     const ann = await login("ann@localhost");
-    expect(await bea.roster()).to.deep.include({ jid: "ann@localhost", name: "ann", subscription: "both", groups: [] });
-    expect(await ann.roster()).to.deep.include({ jid: "bea@localhost", name: "bea", subscription: "both", groups: [] });
+    await waitFor("the mutual contact", async () => (await bea.roster()).some((i) => i.jid === "ann@localhost" && i.subscription === "both")
+      && (await ann.roster()).some((i) => i.jid === "bea@localhost" && i.subscription === "both"));
     expect((await t.api<{ account(jid: string): Promise<{ source: string } | undefined> }>("invites_register").account("bea@localhost"))?.source).to.equal("in-app");
+  });
+
+  it("registers with registerInApp, as an app opening xmpp:localhost?register;preauth=T does", async () => {
+    const c = await invites.createAccount({ host: "localhost", source: "test" });
+    await registerInApp({ port: xmpp.c2sPort, domain: "localhost", token: c.token, username: "gus", password: PASSWORD });
+    expect(await canLogIn("gus@localhost", PASSWORD)).to.equal(true);
+    expect(await uses(c.token)).to.deep.equal({ pending: 0, completed: 1 });
   });
 
   it("refuses a reuse of a single-use token: at preauth once spent, and at registration while another registration holds it", async () => {
@@ -106,23 +123,26 @@ describe("in-app onboarding with a real Prosody and mod_xmpp_invites", function 
     expect([late.condition, late.text]).to.deep.equal(["gone", "This invite has already been used"]);
     const again = await refused(preauth(await stream(), "localhost", c.token));
     expect([again.condition, again.text]).to.deep.equal(["gone", "This invite has already been used"]);
-    expect(await t.host.admin.accountExists("dirk@localhost")).to.equal(false);
+    expect(await exists("dirk@localhost")).to.equal(false);
     expect(await uses(c.token)).to.deep.equal({ pending: 0, completed: 1 });
   });
 
-  it("refuses revoked, not yet valid, unknown and contact-only tokens at preauth, saying why", async () => {
+  it("refuses revoked, expired, not yet valid, unknown and contact-only tokens at preauth, saying why", async () => {
     const revoked = await invites.createAccount({ host: "localhost", source: "test" });
     await invites.revoke(revoked.invite.id);
-    const later = await invites.createAccount({ host: "localhost", source: "test", notBefore: Date.now() + 86_400_000 });
+    const expired = await invites.createAccount({ host: "localhost", source: "test", expiresAt: t.clock.now() + 60_000 });
+    const later = await invites.createAccount({ host: "localhost", source: "test", notBefore: t.clock.now() + 86_400_000 });
     const contact = await invites.createContact({ host: "localhost", source: "test", inviter: "ann@localhost" });
+    t.clock.advance(61_000); // past the expired one's expiry, far from the later one's start
     const s = await stream();
     const answers = [];
-    for (const token of [revoked.token, later.token, "AAAAAAAAAAAAAAAAAAAAAAAA", contact.token]) {
+    for (const token of [revoked.token, expired.token, later.token, "AAAAAAAAAAAAAAAAAAAAAAAA", contact.token]) {
       const r = await refused(preauth(s, "localhost", token));
       answers.push(`${r.condition}: ${r.text}`);
     }
     expect(answers).to.deep.equal([
       "gone: This invite has been revoked",
+      "gone: This invite has expired",
       "not-allowed: This invite is not valid yet",
       "item-not-found: This invite does not exist",
       "forbidden: This invite does not allow creating an account",
@@ -137,7 +157,7 @@ describe("in-app onboarding with a real Prosody and mod_xmpp_invites", function 
     await preauth(s, "localhost", c.token);
     const other = await refused(register(s, "localhost", "mallory", PASSWORD));
     expect([other.condition, other.text]).to.deep.equal(["forbidden", "This invite is for the username cleo only"]);
-    expect(await t.host.admin.accountExists("mallory@localhost")).to.equal(false);
+    expect(await exists("mallory@localhost")).to.equal(false);
     expect(await uses(c.token)).to.deep.equal({ pending: 0, completed: 0 });
     await register(s, "localhost", "cleo", PASSWORD);
     expect(await canLogIn("cleo@localhost", PASSWORD)).to.equal(true);
@@ -151,14 +171,17 @@ describe("in-app onboarding with a real Prosody and mod_xmpp_invites", function 
     expect([weak.condition, weak.text]).to.deep.equal(["not-acceptable", "The password must not contain the username."]);
     const spaced = await refused(register(s, "localhost", "two words", PASSWORD));
     expect(spaced.text).to.equal("This username cannot be used: spaces are not allowed");
+    const twice = await refused(s.iq(xml("iq", { type: "set", to: "localhost" }, xml("query", { xmlns: "jabber:iq:register" },
+      xml("username", {}, "finn"), xml("username", {}, "gwen"), xml("password", {}, PASSWORD)))));
+    expect([twice.condition, twice.text]).to.deep.equal(["bad-request", "The username is given more than once; send one"]);
     const taken = await refused(register(s, "localhost", "ann", "another long password"));
     expect([taken.condition, taken.text]).to.deep.equal(["conflict", "The username ann is already taken"]);
     expect(await canLogIn("ann@localhost", PASSWORD), "ann's password is untouched").to.equal(true);
     expect(await uses(c.token)).to.deep.equal({ pending: 0, completed: 0 });
   });
 
-  it("resets a password through in-band registration with a reset invite: the old password stops working, no account is created", async () => {
-    await prosody.registerUser("dora", "old-password-123");
+  it("resets a password through in-band registration with a reset invite: another name refused, the old password stops working, no account is created", async () => {
+    await xmpp.registerUser("dora", "old-password-123");
     const c = await invites.createReset({ host: "localhost", source: "test", username: "dora" });
     const s = await stream();
     await preauth(s, "localhost", c.token);
@@ -167,8 +190,10 @@ describe("in-app onboarding with a real Prosody and mod_xmpp_invites", function 
     await register(s, "localhost", "dora", "new-password-456");
     expect(await canLogIn("dora@localhost", "old-password-123")).to.equal(false);
     expect(await canLogIn("dora@localhost", "new-password-456")).to.equal(true);
-    expect(await t.host.admin.accountExists("eve@localhost")).to.equal(false);
+    expect(await exists("eve@localhost")).to.equal(false);
     expect(await uses(c.token)).to.deep.equal({ pending: 0, completed: 1 });
+    const again = await refused(preauth(await stream(), "localhost", c.token));
+    expect(again.condition).to.equal("gone");
   });
 
   it("XEP-0379: a subscription request with a contact invite's token ends with subscription both on both rosters, nobody approving", async () => {
@@ -194,6 +219,10 @@ describe("in-app onboarding with a real Prosody and mod_xmpp_invites", function 
     const nodes = async (c: TestClient) => (await c.commands("localhost")).map((i) => i.node).filter((n) => n.startsWith("urn:xmpp:invite#")).sort();
     expect(await nodes(bob)).to.deep.equal(["urn:xmpp:invite#invite"]);
     expect(await nodes(admin)).to.deep.equal(["urn:xmpp:invite#create-account", "urn:xmpp:invite#invite"]);
+    const info = await bob.iq(xml("iq", { type: "get", to: "localhost" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info", node: "urn:xmpp:invite#invite" })));
+    const query = info.getChild("query", "http://jabber.org/protocol/disco#info")!;
+    expect(query.getChildren("identity").map((i) => `${String(i.attrs.category)}/${String(i.attrs.type)}: ${String(i.attrs.name)}`)).to.deep.equal(["automation/command-node: Create new contact invite"]);
+    expect(query.getChildren("feature").map((f) => String(f.attrs.var))).to.include.members(["http://jabber.org/protocol/commands", "jabber:x:data"]);
 
     const made = await bob.adhoc("localhost", "urn:xmpp:invite#invite");
     expect(made.attrs.status).to.equal("completed");
@@ -213,7 +242,6 @@ describe("in-app onboarding with a real Prosody and mod_xmpp_invites", function 
     expect(account.attrs.status).to.equal("completed");
     expect(field(account.getChild("x", "jabber:x:data")!, "uri")).to.match(/^xmpp:newbie@localhost\?register;preauth=/);
   });
-
   it("tells the app at once that invites are unreachable while the component is away, and works again once it is back", async () => {
     const c = await invites.createAccount({ host: "localhost", source: "test" });
     await t.host.link!.stop();
@@ -229,7 +257,6 @@ describe("in-app onboarding with a real Prosody and mod_xmpp_invites", function 
     await register(s, "localhost", "gale", PASSWORD);
     expect(await canLogIn("gale@localhost", PASSWORD)).to.equal(true);
   });
-
   it("rate-limits token guesses through the server per app address, as the web does", async () => {
     const c = await invites.createAccount({ host: "localhost", source: "test" });
     const s = await stream();
@@ -244,26 +271,27 @@ describe("in-app onboarding with a real Prosody and mod_xmpp_invites", function 
   });
 });
 
-describe("in-app crash recovery with a real Prosody", function () {
+for (const kind of SERVER_KINDS) describe(`in-app crash recovery with a real ${SERVER_NAMES[kind]}`, function () {
   this.timeout(90_000);
-  let prosody: TestProsody;
+  let xmpp: TestXmppServer;
   let t: TestHost;
 
   before(async () => {
-    prosody = await startProsody({ serverModule: true });
-    await prosody.registerUser("ann", PASSWORD);
+    xmpp = await startServer(kind, { serverModule: true });
+    await xmpp.registerUser("ann", PASSWORD);
     t = await startTestHost({
-      enabled: ["invites", "invites_page", "invites_register", "invites_inapp"], store: "sqlite",
-      xmpp: { server: prosody.componentServer, jid: prosody.componentJid, secret: prosody.componentSecret },
+      enabled: ["invites", "invites_register", "invites_inapp"], store: "sqlite",
+      xmpp: { server: xmpp.componentServer, jid: xmpp.componentJid, secret: xmpp.componentSecret },
+      config: xmpp.productConfig,
     });
     await waitFor("the server module's announcement", () => t.api<InvitesInAppApi>("invites_inapp").available("localhost"));
   });
   after(async () => {
     await t?.stop();
-    await prosody?.destroy();
+    await xmpp?.destroy();
   });
 
-  it("settles registrations a crashed Prosody began: spent where the account exists (with its mutual contact), given back where not", async () => {
+  it("settles registrations a crashed server began: spent where the account exists (with its mutual contact), given back where not", async () => {
     const invites = t.api<InvitesApi>("invites");
     const made = await invites.createContact({ host: "localhost", source: "test", inviter: "ann@localhost", allowRegistration: true });
     const lost = await invites.createAccount({ host: "localhost", source: "test" });
@@ -275,14 +303,13 @@ describe("in-app crash recovery with a real Prosody", function () {
     });
     await begin(made.token, "zed");
     await begin(lost.token, "yan");
-    await prosody.registerUser("zed", PASSWORD); // the account was created, then Prosody died before <done/>
-    await prosody.stop();
-    await prosody.start();
+    await xmpp.registerUser("zed", PASSWORD); // the account was created, then the server died before <done/>
+    await xmpp.restart();
     await waitFor("a new boot announced", () => t.api<InvitesInAppApi>("invites_inapp").servers()[0]?.boot !== boot && t.api<InvitesInAppApi>("invites_inapp").available("localhost"));
     await waitFor("both settled", async () => (await invites.get(made.token))!.usesPending + (await invites.get(lost.token))!.usesPending === 0);
     expect((await invites.get(made.token))!.usesCompleted).to.equal(1);
     expect((await invites.validate(lost.token)).ok).to.equal(true);
-    const zed = await loginClient({ port: prosody.c2sPort, jid: "zed@localhost", password: PASSWORD });
+    const zed = await loginClient({ port: xmpp.c2sPort, jid: "zed@localhost", password: PASSWORD });
     try {
       await waitFor("zed's mutual contact", async () => (await zed.roster()).some((i) => i.jid === "ann@localhost" && i.subscription === "both"));
     } finally {
