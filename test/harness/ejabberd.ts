@@ -285,7 +285,17 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<TestEja
     }
     if (firstStart) {
       firstStart = false;
-      await ctl(["register", HARNESS_USER, DOMAIN, harness.password]);
+      // The listeners can open before mnesia has created the accounts table of a fresh spool
+      // ("no_exists, passwd"): the first registration waits for it.
+      for (let i = 0; ; i++) {
+        try {
+          await ctl(["register", HARNESS_USER, DOMAIN, harness.password]);
+          break;
+        } catch (e) {
+          if (i >= 100 || !/no_exists/.test((e as Error).message)) throw e;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
       await registerUser(API_USER, api.password);
     }
   }
