@@ -32,15 +32,19 @@
 %%%===================================================================
 %%% gen_mod
 %%%===================================================================
+%% The per-host hooks, added in this order and deleted in reverse.
+hooks() ->
+    [{c2s_pre_auth_features, stream_features, 60},
+     {c2s_unauthenticated_packet, c2s_unauthenticated_packet, 40},
+     {c2s_handle_info, c2s_handle_info, 40},
+     {roster_in_subscription, in_subscription, 30},
+     {adhoc_local_items, adhoc_local_items, 50},
+     {adhoc_local_commands, adhoc_local_commands, 50},
+     {disco_local_identity, disco_local_identity, 50},
+     {disco_local_features, disco_local_features, 50}].
+
 start(Host, _Opts) ->
-    ejabberd_hooks:add(c2s_pre_auth_features, Host, ?MODULE, stream_features, 60),
-    ejabberd_hooks:add(c2s_unauthenticated_packet, Host, ?MODULE, c2s_unauthenticated_packet, 40),
-    ejabberd_hooks:add(c2s_handle_info, Host, ?MODULE, c2s_handle_info, 40),
-    ejabberd_hooks:add(roster_in_subscription, Host, ?MODULE, in_subscription, 30),
-    ejabberd_hooks:add(adhoc_local_items, Host, ?MODULE, adhoc_local_items, 50),
-    ejabberd_hooks:add(adhoc_local_commands, Host, ?MODULE, adhoc_local_commands, 50),
-    ejabberd_hooks:add(disco_local_identity, Host, ?MODULE, disco_local_identity, 50),
-    ejabberd_hooks:add(disco_local_features, Host, ?MODULE, disco_local_features, 50),
+    [ejabberd_hooks:add(Hook, Host, ?MODULE, Fun, Seq) || {Hook, Fun, Seq} <- hooks()],
     ejabberd_hooks:add(component_connected, ?MODULE, component_connected, 50),
     announce(Host),
     ok.
@@ -51,14 +55,8 @@ stop(Host) ->
 	false -> ejabberd_hooks:delete(component_connected, ?MODULE, component_connected, 50);
 	true -> ok
     end,
-    ejabberd_hooks:delete(disco_local_features, Host, ?MODULE, disco_local_features, 50),
-    ejabberd_hooks:delete(disco_local_identity, Host, ?MODULE, disco_local_identity, 50),
-    ejabberd_hooks:delete(adhoc_local_commands, Host, ?MODULE, adhoc_local_commands, 50),
-    ejabberd_hooks:delete(adhoc_local_items, Host, ?MODULE, adhoc_local_items, 50),
-    ejabberd_hooks:delete(roster_in_subscription, Host, ?MODULE, in_subscription, 30),
-    ejabberd_hooks:delete(c2s_handle_info, Host, ?MODULE, c2s_handle_info, 40),
-    ejabberd_hooks:delete(c2s_unauthenticated_packet, Host, ?MODULE, c2s_unauthenticated_packet, 40),
-    ejabberd_hooks:delete(c2s_pre_auth_features, Host, ?MODULE, stream_features, 60).
+    [ejabberd_hooks:delete(Hook, Host, ?MODULE, Fun, Seq) || {Hook, Fun, Seq} <- lists:reverse(hooks())],
+    ok.
 
 reload(_Host, _NewOpts, _OldOpts) ->
     ok.

@@ -10,6 +10,7 @@ import { launchBrowser, newContext, DESKTOP, PHONE } from "../harness/browser.js
 import { startServer, SERVER_KINDS, SERVER_NAMES, type ServerKind, type TestXmppServer } from "../harness/servers.js";
 import { loginClient } from "../harness/xmpp-client.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
+import { waitFor } from "../helpers/wait.js";
 
 const SHOTS = process.env["UPDATE_SCREENSHOTS"] === "1" ? new URL("../../docs/screenshots/", import.meta.url).pathname : undefined;
 
@@ -17,11 +18,6 @@ async function shot(kind: ServerKind, page: Page, name: string): Promise<void> {
   if (!SHOTS || kind !== "prosody") return;
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-}
-
-async function waitFor(what: string, cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
 }
 
 for (const kind of SERVER_KINDS) {

@@ -15,6 +15,7 @@ import { parse, stringify } from "yaml";
 import { checkConfig } from "../../core/config.js";
 import { startProsody, type TestProsody } from "../harness/prosody.js";
 import { freePort } from "../harness/ports.js";
+import { until } from "../helpers/wait.js";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "../..");
@@ -24,16 +25,6 @@ function need(cmd: string, pkg: string): string {
   const found = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" });
   if (found.status !== 0) throw new Error(`${cmd} is not installed (needed by this test); install with: apt-get install ${pkg}`);
   return found.stdout.trim();
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {

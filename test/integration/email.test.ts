@@ -11,14 +11,10 @@ import { startSmtp, type ReceivedMail, type TestSmtp } from "../harness/smtp.js"
 import { loginClient, type TestClient } from "../harness/xmpp-client.js";
 import { openForm } from "../helpers/forms.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
+import { waitFor } from "../helpers/wait.js";
 
 const PASSWORD = "correct-horse-battery";
 interface Json { [k: string]: unknown }
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 300; i++) { if (await cond()) return; await new Promise((r) => setTimeout(r, 50)); }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** The link in the message's text, then the registration form the landing page leads to. */
 async function registrationPath(m: ReceivedMail, baseUrl: string): Promise<string> {

@@ -9,13 +9,9 @@ import type { InvitesPageApi } from "../../modules/invites_page/types.js";
 import { startProsody, type TestProsody } from "../harness/prosody.js";
 import { openStream, preauth, register, StanzaRefusal } from "../harness/xmpp-stream.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
+import { waitFor } from "../helpers/wait.js";
 
 const PASSWORD = "lilac-tandem-42";
-
-async function waitFor(what: string, cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
-}
 
 describe("in-app registration where a host requires agreements (real Prosody with mod_xmpp_invites)", function () {
   this.timeout(60_000);

@@ -15,16 +15,9 @@ import { SERVER_KINDS, SERVER_NAMES, startServer, type TestXmppServer } from "..
 import { loginClient, xml, type TestClient } from "../harness/xmpp-client.js";
 import { openStream, preauth, register, registerInApp, StanzaRefusal, type RawStream } from "../harness/xmpp-stream.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
+import { waitFor } from "../helpers/wait.js";
 
 const PASSWORD = "lilac-tandem-42";
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function refused(p: Promise<unknown>): Promise<StanzaRefusal> {
   try { await p; } catch (e) { if (e instanceof StanzaRefusal) return e; throw e; }

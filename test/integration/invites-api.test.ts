@@ -5,13 +5,9 @@ import { expect } from "chai";
 import { startProsody, type TestProsody } from "../harness/prosody.js";
 import { loginClient } from "../harness/xmpp-client.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
+import { waitFor } from "../helpers/wait.js";
 
 const PASSWORD = "correct-horse-battery";
-
-async function waitFor(what: string, cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
-}
 
 describe("invites_api with a real Prosody", function () {
   this.timeout(60_000);

@@ -14,22 +14,13 @@ import { stringify } from "yaml";
 import { startServer, SERVER_KINDS, SERVER_NAMES, type TestXmppServer } from "../harness/servers.js";
 import { freePort } from "../harness/ports.js";
 import { loginClient } from "../harness/xmpp-client.js";
+import { until } from "../helpers/wait.js";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "../..");
 
 interface Sample { labels?: Record<string, string>; value?: string }
 interface Family { name: string; help: string; type: string; metrics: Sample[] }
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 for (const kind of SERVER_KINDS) {
 describe(`GET /metrics of the server process after real traffic (real ${SERVER_NAMES[kind]})`, function () {

@@ -14,20 +14,11 @@ import { randomBytes } from "node:crypto";
 import { stringify } from "yaml";
 import { startProsody, type TestProsody } from "../harness/prosody.js";
 import { freePort } from "../harness/ports.js";
+import { until } from "../helpers/wait.js";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "../..");
 const DIRECTORY_JID = "directory.localhost";
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface Proc { config: string; base: string; child: ChildProcess }
 

@@ -7,6 +7,7 @@ import { startServer, SERVER_KINDS, SERVER_NAMES, type TestXmppServer } from "..
 import { loginClient } from "../harness/xmpp-client.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
 import { openForm } from "../helpers/forms.js";
+import { waitFor } from "../helpers/wait.js";
 
 const PASSWORD = "correct-horse-battery";
 
@@ -18,11 +19,6 @@ async function canLogIn(server: TestXmppServer, jid: string, password: string): 
   } catch {
     return false;
   }
-}
-
-async function waitFor(what: string, cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
 }
 
 for (const kind of SERVER_KINDS) {

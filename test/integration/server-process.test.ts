@@ -12,19 +12,10 @@ import { stringify } from "yaml";
 import { startServer, SERVER_KINDS, SERVER_NAMES, type TestXmppServer } from "../harness/servers.js";
 import { loginClient } from "../harness/xmpp-client.js";
 import { freePort } from "../harness/ports.js";
+import { until } from "../helpers/wait.js";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "../..");
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 for (const kind of SERVER_KINDS) {
 describe(`server and ctl processes with a plugin module (real ${SERVER_NAMES[kind]})`, function () {

@@ -10,16 +10,9 @@ import type { InvitesApi } from "../../modules/invites/types.js";
 import { startProsody, type TestProsody } from "../harness/prosody.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
 import { openForm } from "../helpers/forms.js";
+import { waitFor } from "../helpers/wait.js";
 
 const PASSWORD = "correct-horse-battery";
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tries = 300): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe("server-mode wiring with a real Prosody (recovery, sweep, deferred releases)", function () {
   this.timeout(90_000);

@@ -11,6 +11,7 @@ import { launchBrowser, newContext, DESKTOP } from "../harness/browser.js";
 import { startServer, SERVER_KINDS, SERVER_NAMES, type TestXmppServer } from "../harness/servers.js";
 import { loginClient, xml, type TestClient } from "../harness/xmpp-client.js";
 import { startTestHost, type TestHost } from "../helpers/host.js";
+import { waitFor } from "../helpers/wait.js";
 
 const PASSWORD = "correct-horse-battery";
 
@@ -32,11 +33,6 @@ async function answers(c: TestClient): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function waitFor(what: string, cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Loads the registration form like a browser without JavaScript and returns a submit function. */
